@@ -1,0 +1,40 @@
+# The two commands of the README: `make book` and `make test`. Each creates .venv itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Rebuilt whenever the requirements or the package metadata change.
+STAMP := $(VENV)/.installed
+BOOK_FLAGS := -W -n --keep-going
+
+.PHONY: book test test-module test-notebooks test-book notebooks clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+## book: build the website into _build/html with warnings as errors
+book: $(STAMP)
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+	@echo "Open $(CURDIR)/_build/html/index.html"
+
+## test: every check: module tests and doctests, notebooks (nbval strict), book build
+test: test-module test-notebooks test-book
+
+test-module: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest --nbval book/
+
+test-book: $(STAMP)
+	rm -rf _build
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+
+## notebooks: re-execute every chapter in place (after changing a chapter or kltools)
+notebooks: $(STAMP)
+	cd book && for nb in *.ipynb; do ../$(BIN)/jupyter execute --inplace "$$nb" || exit 1; done
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
