@@ -19,8 +19,8 @@ from numpy.typing import ArrayLike
 SUM_TOLERANCE = 1e-6
 
 
-def _as_real_array(x: ArrayLike, name: str) -> np.ndarray:
-    """Return ``x`` as a float64 array, refusing anything that is not real-numeric."""
+def _as_numeric_array(x: ArrayLike, name: str) -> np.ndarray:
+    """Return ``x`` as an integer or floating array, refusing anything else (bool included)."""
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as exc:  # ragged nested lists, exotic objects
@@ -31,7 +31,12 @@ def _as_real_array(x: ArrayLike, name: str) -> np.ndarray:
         raise TypeError(
             f"{name} must be an array of real numbers, got an array of dtype {arr.dtype}"
         )
-    return arr.astype(np.float64, copy=False)
+    return arr
+
+
+def _as_real_array(x: ArrayLike, name: str) -> np.ndarray:
+    """Return ``x`` as a float64 array, refusing anything that is not real-numeric."""
+    return _as_numeric_array(x, name).astype(np.float64, copy=False)
 
 
 def _log_base(base: float | None) -> float:
@@ -131,3 +136,75 @@ def _scalar_or_array(x: Any) -> float | np.ndarray:
     """Return a Python float for a 0-d result, an ndarray for a batch."""
     x = np.asarray(x)
     return float(x) if x.ndim == 0 else x
+
+
+def _as_logits(x: ArrayLike, name: str, axis: int) -> np.ndarray:
+    """Validate unnormalized log-probabilities and move `axis` last.
+
+    -inf is a legitimate logit (a category of probability zero, as in masking); NaN and +inf are
+    not, and at least one category per distribution must be finite.
+    """
+    arr = _as_real_array(x, name)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be an array of logits, got a scalar")
+    arr = np.moveaxis(arr, _normalize_axis(axis, arr.ndim, name), -1)
+    if arr.shape[-1] == 0:
+        raise ValueError(f"{name} is empty along axis {axis}")
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN")
+    if (arr == np.inf).any():
+        raise ValueError(f"{name} contains +inf")
+    if (arr.max(axis=-1) == -np.inf).any():
+        raise ValueError(f"{name} has a distribution whose logits are all -inf")
+    return arr
+
+
+def _as_samples(x: ArrayLike, name: str) -> np.ndarray:
+    """Validate a sample as an (n, d) array of finite reals; a 1-D sample is (n, 1)."""
+    arr = _as_real_array(x, name)
+    if arr.ndim == 1:
+        arr = arr[:, np.newaxis]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 1-D (n,) or 2-D (n, d), got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinite entries")
+    return arr
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return int(value)
+
+
+def _as_generator(rng: Any) -> np.random.Generator:
+    """A seed (int or SeedSequence), a Generator, or None for fresh entropy."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    is_seed = isinstance(rng, (numbers.Integral, np.random.SeedSequence)) and not isinstance(rng, bool)
+    if rng is None or is_seed:
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be None, an integer seed or a numpy Generator, got {rng!r}")
+
+
+def _frozen_kind(dist: Any, name: str) -> str:
+    """Classify a frozen scipy.stats distribution as 'discrete', 'continuous' or 'multivariate'."""
+    from scipy import stats
+
+    if isinstance(dist, stats.distributions.rv_frozen):
+        return "discrete" if isinstance(dist.dist, stats.rv_discrete) else "continuous"
+    if isinstance(dist, (stats._multivariate.multi_rv_frozen,)):
+        return "multivariate"
+    if isinstance(dist, (stats.rv_continuous, stats.rv_discrete, stats._multivariate.multi_rv_generic)):
+        raise TypeError(
+            f"{name} must be a frozen distribution such as scipy.stats.norm(0, 1), "
+            f"got the unfrozen family {type(dist).__name__}"
+        )
+    raise TypeError(
+        f"{name} must be a frozen scipy.stats distribution such as scipy.stats.norm(0, 1), "
+        f"got {type(dist).__name__}"
+    )
