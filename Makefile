@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: book test test-module test-notebooks test-book notebooks clean
+.PHONY: book test test-module test-notebooks test-book notebooks bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test-book: $(STAMP)
 ## notebooks: re-execute every chapter in place (after changing a chapter or kltools)
 notebooks: $(STAMP)
 	cd book && for nb in *.ipynb; do ../$(BIN)/jupyter execute --inplace "$$nb" || exit 1; done
+
+## bench: time kltools against SciPy side by side and print the ratios
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

@@ -352,10 +352,13 @@ def js_divergence(
     """
     log_base = _log_base(base)
     p_arr, p_min, q_arr, q_min = _as_distribution_pair(p, q, axis, normalize=False)
-    m = 0.5 * (p_arr + q_arr)
-    m_min = 0.5 * (p_min + q_min)  # a lower bound of min(m) is all the kernel needs
-    divergence = 0.5 * (
-        _sum_p_log_ratio(p_arr, p_min, m, m_min) + _sum_p_log_ratio(q_arr, q_min, m, m_min)
+    # KL(p || m) with m = (p + q) / 2 is (1/2) sum 2p log(2p / (p + q)). Doubling is exact, while
+    # halving p + q would round the smallest subnormals to 0 and make the divergence jump.
+    total = p_arr + q_arr
+    total_min = np.maximum(p_min, q_min)  # a lower bound of min(p + q) is all the kernel needs
+    divergence = 0.25 * (
+        _sum_p_log_ratio(2 * p_arr, 2 * p_min, total, total_min)
+        + _sum_p_log_ratio(2 * q_arr, 2 * q_min, total, total_min)
     )
     # Bounded by log 2 in exact arithmetic; rounding may step a few ulps outside.
     return _scalar_or_array(np.clip(divergence, 0.0, np.log(2.0)) / log_base)

@@ -12,16 +12,24 @@ from kltools._validation import _as_generator, _as_samples, _frozen_kind, _posit
 
 
 class MonteCarloEstimate(NamedTuple):
-    """A Monte Carlo estimate of a KL divergence and its standard error."""
+    """A Monte Carlo estimate of a KL divergence and its standard error.
+
+    Attributes
+    ----------
+    value : float
+        The estimate, in nats.
+    stderr : float
+        Its standard error: the sample standard deviation of the per-sample terms over sqrt(n).
+    n : int
+        The number of samples drawn from p.
+    estimator : str
+        Which estimator produced it: "k1", "k2" or "k3".
+    """
 
     value: float
-    """The estimate, in nats."""
     stderr: float
-    """Standard error of the estimate: sample standard deviation of the terms over sqrt(n)."""
     n: int
-    """Number of samples drawn from p."""
     estimator: str
-    """Which estimator produced it: "k1", "k2" or "k3"."""
 
 
 def _log_density(dist: Any, kind: str, x: np.ndarray) -> np.ndarray:

@@ -1,0 +1,140 @@
+"""Property-based tests: the theorems about entropy and divergences, on random distributions."""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+from kltools import cross_entropy, entropy, js_divergence, kl, kl_divergence
+
+settings.register_profile("kltools", max_examples=200, deadline=None)
+settings.load_profile("kltools")
+
+
+@st.composite
+def distributions(draw, size=None, allow_zeros=True):
+    """Probability vectors of length 2..12, some entries exactly zero, some tiny."""
+    n = size if size is not None else draw(st.integers(2, 12))
+    low = 0.0 if allow_zeros else 1e-6
+    weights = draw(arrays(np.float64, n, elements=st.floats(low, 1.0)))
+    if allow_zeros and draw(st.booleans()):
+        weights = weights * (10.0 ** draw(arrays(np.float64, n, elements=st.floats(-300, 0))))
+    assume(weights.sum() > 0 and np.isfinite(weights.sum()))
+    return weights / weights.sum()
+
+
+@st.composite
+def pairs(draw, allow_zeros_in_q=True):
+    p = draw(distributions())
+    q = draw(distributions(size=len(p), allow_zeros=allow_zeros_in_q))
+    return p, q
+
+
+@given(pairs())
+def test_kl_is_never_negative(pq):
+    assert kl_divergence(*pq) >= 0
+
+
+@given(distributions())
+def test_kl_of_a_distribution_with_itself_is_zero(p):
+    assert kl_divergence(p, p) == 0
+
+
+@given(pairs(allow_zeros_in_q=False))
+def test_kl_is_zero_only_for_equal_distributions(pq):
+    p, q = pq
+    assume(np.max(np.abs(p - q)) > 1e-3)
+    # Pinsker: KL >= 2 TV^2 > 0 when the distributions differ.
+    tv = 0.5 * np.abs(p - q).sum()
+    assert kl_divergence(p, q) >= 2 * tv**2 * (1 - 1e-9)
+
+
+@given(pairs(allow_zeros_in_q=False))
+def test_cross_entropy_decomposes(pq):
+    p, q = pq
+    assert cross_entropy(p, q) == pytest.approx(entropy(p) + kl_divergence(p, q), rel=1e-9, abs=1e-12)
+
+
+@given(pairs())
+def test_js_is_symmetric_bounded_and_matches_scipy(pq):
+    p, q = pq
+    js = js_divergence(p, q)
+    assert js == js_divergence(q, p)
+    assert 0 <= js <= math.log(2)
+    assert js_divergence(p, q, base=2) <= 1.0
+    assert js == pytest.approx(reference_js(p, q), rel=1e-7, abs=1e-12)
+    # SciPy halves p + q (underflows for subnormals) and takes a square root of a value that
+    # rounding can make slightly negative (NaN for equal inputs): compare where it is defined.
+    with np.errstate(invalid="ignore"):
+        scipy_js = jensenshannon(p, q) ** 2
+    if np.all(p + q >= 1e-300) and np.isfinite(scipy_js):
+        assert js == pytest.approx(scipy_js, rel=1e-7, abs=1e-12)
+
+
+def reference_js(p, q):
+    """JS divergence in 40-digit arithmetic, from the definition."""
+    with mpmath.workdps(40):
+        total = mpmath.mpf(0)
+        for pi, qi in zip(p, q):
+            pi, qi = mpmath.mpf(float(pi)), mpmath.mpf(float(qi))
+            m = (pi + qi) / 2
+            total += (pi * mpmath.log(pi / m) if pi else 0) + (qi * mpmath.log(qi / m) if qi else 0)
+        return float(total / 2)
+
+
+@given(st.data(), st.integers(2, 12), st.floats(0, 1))
+def test_kl_is_jointly_convex(data, n, lam):
+    p1, p2 = data.draw(distributions(size=n)), data.draw(distributions(size=n))
+    q1, q2 = (data.draw(distributions(size=n, allow_zeros=False)) for _ in range(2))
+    mixed = kl_divergence(lam * p1 + (1 - lam) * p2, lam * q1 + (1 - lam) * q2)
+    separate = lam * kl_divergence(p1, q1) + (1 - lam) * kl_divergence(p2, q2)
+    assert mixed <= separate + 1e-12 * (1 + separate)
+
+
+@given(pairs(), st.data())
+def test_merging_categories_never_increases_kl(pq, data):
+    p, q = pq
+    n = len(p)
+    # A random map from n categories onto m <= n merged ones (a deterministic channel).
+    m = data.draw(st.integers(1, n))
+    labels = np.array(data.draw(st.lists(st.integers(0, m - 1), min_size=n, max_size=n)))
+    merged_p = np.bincount(labels, weights=p, minlength=m)
+    merged_q = np.bincount(labels, weights=q, minlength=m)
+    before, after = kl_divergence(p, q), kl_divergence(merged_p, merged_q)
+    assert after <= before * (1 + 1e-12) + 1e-15
+
+
+@given(distributions())
+def test_entropy_bounds(p):
+    h = entropy(p)
+    assert 0 <= h <= math.log(len(p)) * (1 + 1e-12)
+
+
+finite = dict(allow_nan=False, allow_infinity=False)
+
+
+@given(
+    st.floats(-5, 5, **finite), st.floats(0.2, 5, **finite), st.floats(-5, 5, **finite), st.floats(0.2, 5, **finite),
+    st.floats(-10, 10, **finite).filter(lambda a: abs(a) > 1e-2), st.floats(-10, 10, **finite),
+)
+@settings(max_examples=40)
+def test_kl_is_invariant_under_the_same_affine_map(m1, s1, m2, s2, a, b):
+    """y = a x + b applied to both: loc -> a loc + b, scale -> |a| scale (symmetric families)."""
+    for family in (stats.norm, stats.laplace, stats.logistic):
+        before = kl(family(m1, s1), family(m2, s2))
+        after = kl(family(a * m1 + b, abs(a) * s1), family(a * m2 + b, abs(a) * s2))
+        assert after == pytest.approx(before, rel=1e-6, abs=1e-10)
+
+
+@given(st.floats(0.5, 5), st.floats(0.3, 3), st.floats(0.5, 5), st.floats(0.3, 3), st.floats(0.1, 10))
+@settings(max_examples=25)
+def test_gamma_kl_is_invariant_under_scaling(a1, s1, a2, s2, c):
+    before = kl(stats.gamma(a1, scale=s1), stats.gamma(a2, scale=s2))
+    after = kl(stats.gamma(a1, scale=c * s1), stats.gamma(a2, scale=c * s2))
+    assert after == pytest.approx(before, rel=1e-9, abs=1e-14)
