@@ -1,0 +1,264 @@
+"""The built website, as a reader's browser sees it.
+
+Serves _build/html on a loopback port and drives Debian's Chromium with Playwright. Every page in
+the table of contents must load without console errors or off-site requests, typeset all its
+math, show all its images with alt text, link only to things that exist, and fit a 390 px wide
+phone screen. Full-page screenshots go to _build/screenshots/.
+
+Without Chromium, Playwright or a built site these tests skip and say why, unless
+KLTOOLS_REQUIRE_BROWSER=1 (as in CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = os.environ.get("KLTOOLS_CHROMIUM", "/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("KLTOOLS_REQUIRE_BROWSER") == "1"
+# On a fresh profile pydata-sphinx-theme logs this before a theme mode has been stored.
+ALLOWED_CONSOLE_ERRORS = ("Got invalid theme mode",)
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    # Without these Chromium phones home on start-up, which is neither the site's doing nor
+    # possible on this network.
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+PHONE_WIDTH = 390
+
+
+def unavailable(reason: str) -> None:
+    if REQUIRE_BROWSER:
+        pytest.fail(f"{reason} (KLTOOLS_REQUIRE_BROWSER=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+def toc_pages() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [chapter["file"] for chapter in toc.get("chapters", [])]
+    return [f"{name}.html" for name in files]
+
+
+PAGES = toc_pages()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # keep pytest output readable
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url():
+    if not (SITE / "index.html").is_file():
+        unavailable(f"no built site at {SITE}: run `make book` first")
+    handler = functools.partial(QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).is_file():
+        unavailable(f"Chromium not found at {CHROMIUM}: `apt-get install chromium` (or set KLTOOLS_CHROMIUM)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed (it is in requirements.txt)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def wait_for_math(page) -> None:
+    """Wait until MathJax (if the page loads it) has finished typesetting."""
+    page.wait_for_function(
+        "() => !document.querySelector('script[src*=\"tex-chtml\"]') || "
+        "(window.MathJax && MathJax.startup && MathJax.startup.document && MathJax.startup.promise)",
+        timeout=20_000,
+    )
+    page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+
+
+INSPECT_PAGE = """() => {
+  const maths = [...document.querySelectorAll('.math, span.math, div.math')];
+  const untypeset = maths.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80));
+  const prose = document.querySelector('main').cloneNode(true);
+  prose.querySelectorAll('pre, code, script, style, mjx-container, .highlight, .MathJax').forEach(e => e.remove());
+  const text = prose.innerText;
+  const images = [...document.querySelectorAll('main img')].map(img => ({
+    src: img.getAttribute('src'), loaded: img.complete && img.naturalWidth > 0,
+    alt: (img.getAttribute('alt') || '').trim(),
+  }));
+  const links = [...document.querySelectorAll('a[href]')].map(a => a.href);
+  return {mathCount: maths.length, untypeset, text, images, links,
+          typeset: document.querySelectorAll('mjx-container').length};
+}"""
+
+
+@pytest.fixture(scope="session")
+def reports(browser, site_url):
+    """Load every page once in a fresh profile and record what a reader would meet."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for path in PAGES:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        console_errors, failed, requests = [], [], []
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
+        page.on("request", lambda r: requests.append(r.url))
+        response = page.goto(f"{site_url}/{path}", wait_until="networkidle")
+        wait_for_math(page)
+        page.wait_for_load_state("networkidle")
+        info = page.evaluate(INSPECT_PAGE)
+        page.screenshot(path=str(SCREENSHOTS / (path.replace("/", "_").removesuffix(".html") + ".png")), full_page=True)
+        results[path] = dict(status=response.status, console_errors=console_errors, failed=failed,
+                             requests=requests, **info)
+        context.close()
+    return results
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_cleanly_and_stays_on_site(reports, site_url, path):
+    report = reports[path]
+    assert report["status"] == 200
+    errors = [e for e in report["console_errors"] if not any(a in e for a in ALLOWED_CONSOLE_ERRORS)]
+    assert errors == [], f"console errors on {path}"
+    assert report["failed"] == [], f"failed requests on {path}"
+    foreign = [u for u in report["requests"] if not u.startswith((site_url, "data:", "blob:"))]
+    assert foreign == [], f"{path} requested other hosts"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_math_element_is_typeset(reports, path):
+    report = reports[path]
+    assert report["untypeset"] == [], f"math left untypeset on {path}"
+    leftovers = re.findall(r"\$\$|\\\(|\\\)|\\\[|\\\]|\$[^$\s][^$]*\$", report["text"])
+    assert leftovers == [], f"raw TeX delimiters in the text of {path}"
+
+
+def test_chapters_have_typeset_math(reports):
+    for path in PAGES:
+        if "entropy" in path or "kl-" in path:
+            assert reports[path]["typeset"] > 5, f"{path} shows (almost) no math"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_image_loads_and_has_alt_text(reports, path):
+    for image in reports[path]["images"]:
+        assert image["loaded"], f"{image['src']} did not load on {path}"
+        assert image["alt"], f"{image['src']} on {path} has no alt text"
+
+
+def test_chapters_show_their_figures(reports):
+    figures = {path: len(reports[path]["images"]) for path in PAGES}
+    for chapter in ("entropy", "cross-entropy", "kl-divergence", "kl-and-mle", "estimating-kl"):
+        assert figures[f"book/{chapter}.html"] >= 1, f"{chapter} shows no figure"
+
+
+@functools.lru_cache(maxsize=None)
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url) as response:
+            body = response.read().decode("utf-8", errors="replace")
+            return response.status, body
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+
+
+def test_internal_links_and_anchors_resolve(reports, site_url):
+    broken = []
+    for path in PAGES:
+        for link in reports[path]["links"]:
+            if not link.startswith(site_url):
+                continue
+            target, _, anchor = link.partition("#")
+            status, body = fetch(target)
+            if status != 200:
+                broken.append(f"{path} -> {link} (HTTP {status})")
+            elif anchor and target.endswith(".html"):
+                name = re.escape(urllib.parse.unquote(anchor))
+                if not re.search(rf'\bid="{name}"', body):
+                    broken.append(f"{path} -> {link} (no element with id {anchor!r})")
+    assert broken == []
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_horizontal_scrolling_on_a_phone(browser, site_url, path):
+    context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": 844})
+    page = context.new_page()
+    page.goto(f"{site_url}/{path}", wait_until="networkidle")
+    wait_for_math(page)
+    widths = page.evaluate(
+        "() => ({page: document.documentElement.scrollWidth, body: document.body.scrollWidth,"
+        " viewport: document.documentElement.clientWidth})"
+    )
+    context.close()
+    assert widths["page"] <= widths["viewport"] and widths["body"] <= widths["viewport"], widths
+
+
+def test_search_finds_the_kl_divergence_chapter(browser, site_url):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site_url}/search.html?q=divergence", wait_until="networkidle")
+    page.wait_for_selector("#search-results ul.search li", timeout=15_000)
+    hits = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+    context.close()
+    assert any("book/kl-divergence.html" in hit for hit in hits), hits
+
+
+def test_dark_mode_toggle_and_figures_stay_legible(browser, site_url):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site_url}/book/entropy.html", wait_until="networkidle")
+    for _ in range(3):  # the switch cycles light -> dark -> auto
+        if page.evaluate("() => document.documentElement.dataset.theme") == "dark":
+            break
+        page.click("button.theme-switch-button")
+    assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    # Figures keep an opaque light background of their own, so dark axes and labels stay
+    # readable on the dark page (a transparent figure would vanish into it).
+    corners = page.evaluate("""() => [...document.querySelectorAll('main figure img')].map(img => {
+        const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        const px = g.getImageData(2, 2, 1, 1).data;
+        return {alpha: px[3], brightness: (px[0] + px[1] + px[2]) / 3, shown: img.getBoundingClientRect().width};
+    })""")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "book_entropy_dark.png"), full_page=True)
+    context.close()
+    assert background != "rgb(255, 255, 255)"
+    assert corners, "no figure found on the entropy page"
+    for corner in corners:
+        assert corner["alpha"] == 255 and corner["brightness"] > 200 and corner["shown"] > 100, corner
+
+
+def test_notebook_download_is_offered_and_is_the_chapter(browser, site_url):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site_url}/book/entropy.html", wait_until="networkidle")
+    hrefs = page.eval_on_selector_all("a[href$='.ipynb']", "els => els.map(e => e.href)")
+    context.close()
+    assert hrefs, "no .ipynb download link on the entropy page"
+    status, body = fetch(hrefs[0])
+    assert status == 200 and '"cells"' in body and "kltools" in body
