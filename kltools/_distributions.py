@@ -15,6 +15,7 @@ import numpy as np
 from kltools._numerics import (
     _expm1_neg_plus_x,
     _lgamma_tangent_gap,
+    _one_plus_x_log1p_minus_x,
     _relative_entropy_term,
     _x_minus_log1p,
 )
@@ -50,16 +51,10 @@ def _bernoulli_kl(a: float, b: float) -> float:
     # Written with (a - b) and (b - a) so that the -p + q parts of the two terms cancel exactly.
     total = 0.0
     if b > 0.0:
-        total += b * float(_one_plus_u_log1p_minus_u((a - b) / b))
+        total += b * float(_one_plus_x_log1p_minus_x((a - b) / b))
     if b < 1.0:
-        total += (1.0 - b) * float(_one_plus_u_log1p_minus_u((b - a) / (1.0 - b)))
+        total += (1.0 - b) * float(_one_plus_x_log1p_minus_x((b - a) / (1.0 - b)))
     return total
-
-
-def _one_plus_u_log1p_minus_u(u):
-    from kltools._numerics import _one_plus_x_log1p_minus_x
-
-    return _one_plus_x_log1p_minus_x(u)
 
 
 # -------------------------------------------------------------------------------------------
@@ -376,7 +371,8 @@ def kl(p: Any, q: Any) -> float:
             f"no closed form for KL({family} || {_family(q)}); multivariate pairs are supported "
             "for multivariate_normal and dirichlet (use kl_monte_carlo otherwise)"
         )
-    _parameters(p, "p"), _parameters(q, "q")  # scalar parameters only
+    for dist, name in ((p, "p"), (q, "q")):
+        _parameters(dist, name)  # refuses batches of parameters before any numerical work
     if p_kind == "discrete":
         return _kl_numeric_discrete(p, q)
     return _kl_numeric_continuous(p, q)

@@ -59,6 +59,17 @@ def _normalize_axis(axis: int, ndim: int, name: str) -> int:
     return int(axis) % ndim
 
 
+def _as_vectors(x: ArrayLike, name: str, axis: int, what: str) -> np.ndarray:
+    """A float64 array of at least one dimension, `axis` moved last, not empty along it."""
+    arr = _as_real_array(x, name)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be an array of {what}, got a scalar")
+    arr = np.moveaxis(arr, _normalize_axis(axis, arr.ndim, name), -1)
+    if arr.shape[-1] == 0:
+        raise ValueError(f"{name} is empty (length 0 along axis {axis})")
+    return arr
+
+
 def _describe_nonfinite(arr: np.ndarray, name: str) -> None:
     """Raise the error that explains why ``arr`` summed to a non-finite value, if any."""
     if np.isnan(arr).any():
@@ -75,12 +86,7 @@ def _as_distribution(
     Returns the float64 array (axis moved to -1, a view where possible) and the smallest entry of
     each distribution, which the kernels use to choose a fast path when nothing is zero.
     """
-    arr = _as_real_array(x, name)
-    if arr.ndim == 0:
-        raise ValueError(f"{name} must be an array of probabilities, got a scalar")
-    arr = np.moveaxis(arr, _normalize_axis(axis, arr.ndim, name), -1)
-    if arr.shape[-1] == 0:
-        raise ValueError(f"{name} is an empty distribution (length 0 along axis {axis})")
+    arr = _as_vectors(x, name, axis, "probabilities")
 
     # One pass for the sum catches NaN and inf too (they make the sum non-finite), so the
     # common case costs two passes: sum and min.
@@ -144,12 +150,7 @@ def _as_logits(x: ArrayLike, name: str, axis: int) -> np.ndarray:
     -inf is a legitimate logit (a category of probability zero, as in masking); NaN and +inf are
     not, and at least one category per distribution must be finite.
     """
-    arr = _as_real_array(x, name)
-    if arr.ndim == 0:
-        raise ValueError(f"{name} must be an array of logits, got a scalar")
-    arr = np.moveaxis(arr, _normalize_axis(axis, arr.ndim, name), -1)
-    if arr.shape[-1] == 0:
-        raise ValueError(f"{name} is empty along axis {axis}")
+    arr = _as_vectors(x, name, axis, "logits")
     if np.isnan(arr).any():
         raise ValueError(f"{name} contains NaN")
     if (arr == np.inf).any():
