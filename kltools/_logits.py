@@ -217,11 +217,11 @@ def cross_entropy_from_logits(
         indices = _as_class_indices(target_arr, z.shape[:-1], z.shape[-1])
         picked = np.take_along_axis(log_q, indices[..., np.newaxis], axis=-1)[..., 0]
         return _scalar_or_array(-picked + 0.0)
-    if target_arr.shape != np.moveaxis(z, -1, axis).shape:
+    logits_shape = np.moveaxis(z, -1, axis).shape  # as the caller passed it
+    if target_arr.shape != logits_shape:
         raise ValueError(
-            "target holds probability vectors, so it must have the shape of logits "
-            f"{np.moveaxis(z, -1, axis).shape}, got {target_arr.shape}; for class indices "
-            "pass an integer array"
+            f"target holds probability vectors, so it must have the shape of logits "
+            f"{logits_shape}, got {target_arr.shape}; for class indices pass an integer array"
         )
     y, _ = _as_distribution(target_arr, "target", axis, normalize=False)
     with np.errstate(invalid="ignore"):  # 0 * -inf for a masked class with no target mass

@@ -99,8 +99,10 @@ def _as_distribution(
         raise ValueError(f"{name} has a negative entry ({smallest.min():g}); probabilities are >= 0")
 
     if normalize:
-        if not np.isfinite(total).all():  # finite entries whose sum overflows
-            arr = arr / arr.max(axis=-1, keepdims=True)
+        if not np.isfinite(total).all():  # finite entries whose sum overflows: scale down first
+            peak = arr.max(axis=-1)
+            arr = arr / peak[..., np.newaxis]
+            smallest = smallest / peak  # kept in step with arr: the kernels trust it
             total = arr.sum(axis=-1)
         if (total == 0).any():
             raise ValueError(f"{name} sums to 0 along axis {axis}; cannot normalize")

@@ -225,6 +225,15 @@ def test_normalize_rescales_counts():
     assert entropy([1e308, 1e308], normalize=True) == pytest.approx(math.log(2), rel=1e-15)
 
 
+def test_normalizing_overflowing_weights_keeps_subnormal_probabilities_exact():
+    # Sum overflows, so the weights are rescaled; the third normalized q is subnormal (5e-319),
+    # where p / q would overflow if the kernel took its fast path.
+    weights_q = [1e308, 1e308, 1e-10]
+    q = [0.5, 0.5, 1e-10 / 1e308 / 2]
+    expected = reference_kl([1 / 3] * 3, q)
+    assert kl_divergence([1, 1, 1], weights_q, normalize=True) == pytest.approx(expected, rel=1e-12)
+
+
 def test_sum_tolerance_is_documented_value():
     assert entropy([0.5, 0.5 + 0.9e-6]) > 0
     with pytest.raises(ValueError):
