@@ -16,7 +16,8 @@ Samples
 
 from kltools._discrete import cross_entropy, entropy, js_divergence, kl_divergence
 from kltools._distributions import entropy_of, kl
-from kltools._estimators import MonteCarloEstimate, kl_knn, kl_monte_carlo
+from kltools._knn import kl_knn
+from kltools._monte_carlo import MonteCarloEstimate, kl_monte_carlo
 from kltools._logits import cross_entropy_from_logits, log_softmax, softmax
 
 __all__ = [

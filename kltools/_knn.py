@@ -1,0 +1,100 @@
+"""k-nearest-neighbour estimate of the KL divergence from two samples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from kltools._validation import _as_samples, _positive_int
+
+
+def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1) -> float:
+    r"""k-nearest-neighbour estimate of :math:`D_{\mathrm{KL}}(P \,\|\, Q)` from two samples.
+
+    Parameters
+    ----------
+    x : array_like, shape (n, d) or (n,)
+        Sample from :math:`P`; a 1-D array is n points on the line.
+    y : array_like, shape (m, d) or (m,)
+        Sample from :math:`Q`, in the same dimension d.
+    k : int, optional
+        Which neighbour to use. Default 1. Larger `k` lowers the variance and raises the
+        bias. Needs n > k and m >= k.
+
+    Returns
+    -------
+    float
+        The estimate, in nats. It is consistent (converges to the divergence as n and m grow)
+        but can be negative for finite samples.
+
+    Raises
+    ------
+    TypeError
+        If `x` or `y` is not an array of real numbers, or `k` is not an integer.
+    ValueError
+        If the samples are empty, contain NaN or inf, differ in dimension, are too small for
+        `k`, or contain duplicate points that make a neighbour distance zero.
+
+    See Also
+    --------
+    kl_monte_carlo : when the densities can be evaluated.
+
+    Notes
+    -----
+    With :math:`\rho_k(i)` the distance from :math:`x_i` to its k-th nearest neighbour among
+    the other points of `x`, and :math:`\nu_k(i)` the distance to its k-th nearest neighbour in
+    `y`, the estimator of Wang, Kulkarni and Verdú [1]_ is
+
+    .. math::
+
+        \hat D = \frac{d}{n} \sum_{i=1}^{n} \log \frac{\nu_k(i)}{\rho_k(i)}
+                 + \log \frac{m}{n - 1} .
+
+    Distances are Euclidean and found with k-d trees (``scipy.spatial.cKDTree``), so the cost
+    is :math:`O((n + m) \log(n + m))` for fixed dimension. The estimator assumes continuous
+    distributions: a repeated point makes a distance zero and its logarithm undefined, which
+    is reported as an error rather than returned as an infinite estimate.
+
+    References
+    ----------
+    .. [1] Q. Wang, S. R. Kulkarni and S. Verdú, "Divergence Estimation for Multidimensional
+       Densities Via k-Nearest-Neighbor Distances", IEEE Transactions on Information Theory
+       55(5), 2392-2405, 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import kltools
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(0.0, 1.0, size=(20_000, 1))
+    >>> y = rng.normal(1.0, 1.0, size=(20_000, 1))
+    >>> estimate = kltools.kl_knn(x, y, k=10)
+    >>> abs(estimate - 0.5) < 0.05  # the exact divergence is 0.5
+    True
+    """
+    from scipy.spatial import cKDTree
+
+    x_arr, y_arr = _as_samples(x, "x"), _as_samples(y, "y")
+    k = _positive_int(k, "k")
+    (n, d), m = x_arr.shape, y_arr.shape[0]
+    if y_arr.shape[1] != d:
+        raise ValueError(f"x and y must have the same dimension, got {d} and {y_arr.shape[1]}")
+    if n <= k or m < k:
+        raise ValueError(f"k = {k} needs more than k points in x and at least k in y; got {n} and {m}")
+
+    # The nearest point of x to x_i is x_i itself, so ask for k + 1 and keep the last.
+    rho = cKDTree(x_arr).query(x_arr, k=[k + 1])[0][:, 0]
+    nu = cKDTree(y_arr).query(x_arr, k=[k])[0][:, 0]
+    if np.any(rho == 0):
+        raise ValueError(
+            "x contains duplicate points (a nearest-neighbour distance is zero); the estimator "
+            "needs samples of a continuous distribution"
+        )
+    if np.any(nu == 0):
+        raise ValueError(
+            "a point of x also occurs in y (a nearest-neighbour distance is zero); the estimator "
+            "needs samples of continuous distributions"
+        )
+    return float(d * np.mean(np.log(nu / rho)) + math.log(m / (n - 1)))

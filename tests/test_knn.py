@@ -1,0 +1,66 @@
+"""kl_knn against exact Gaussian divergences, and its input errors."""
+
+import numpy as np
+import pytest
+
+from scipy import stats
+
+from kltools import kl, kl_knn
+
+
+def gaussian_kl(mu_p, cov_p, mu_q, cov_q):
+    """Textbook closed form with an explicit inverse (fine for these small, well-conditioned cases)."""
+    d = len(mu_p)
+    inv = np.linalg.inv(cov_q)
+    diff = np.asarray(mu_q) - np.asarray(mu_p)
+    return 0.5 * (np.trace(inv @ cov_p) + diff @ inv @ diff - d
+                  + np.linalg.slogdet(cov_q)[1] - np.linalg.slogdet(cov_p)[1])
+
+
+def test_knn_converges_on_gaussians():
+    rng = np.random.default_rng(2009)
+    mu_p, mu_q = np.zeros(2), np.array([1.0, -0.5])
+    cov_p, cov_q = np.eye(2), np.array([[2.0, 0.3], [0.3, 1.0]])
+    exact = gaussian_kl(mu_p, cov_p, mu_q, cov_q)
+    errors = []
+    for n in (300, 3_000, 30_000):
+        estimates = [
+            kl_knn(rng.multivariate_normal(mu_p, cov_p, size=n), rng.multivariate_normal(mu_q, cov_q, size=n), k=5)
+            for _ in range(8)
+        ]
+        errors.append(np.sqrt(np.mean((np.array(estimates) - exact) ** 2)))
+    assert errors[2] < errors[0]
+    assert errors[2] < 0.05 * exact + 0.01
+
+
+def test_knn_one_dimensional_input():
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(0, 1, 20_000), rng.normal(0, 2, 20_000)
+    exact = kl(stats.norm(0, 1), stats.norm(0, 2))
+    assert kl_knn(x, y, k=10) == pytest.approx(exact, abs=0.03)
+
+
+def test_knn_is_near_zero_for_same_distribution():
+    rng = np.random.default_rng(5)
+    assert abs(kl_knn(rng.normal(size=(10_000, 3)), rng.normal(size=(10_000, 3)), k=5)) < 0.05
+
+
+@pytest.mark.parametrize(
+    "x,y,kwargs,error,message",
+    [
+        (np.zeros((5, 2)), np.ones((5, 2)), {}, ValueError, "x contains duplicate points"),
+        (np.arange(5.0), np.arange(5.0), {}, ValueError, "a point of x also occurs in y"),
+        (np.ones((5, 2)) * np.arange(5)[:, None], np.ones((5, 3)), {}, ValueError, "same dimension"),
+        (np.arange(3.0), np.arange(3.0) + 0.5, {"k": 3}, ValueError, "needs more than k points"),
+        (np.arange(3.0), np.arange(3.0) + 0.5, {"k": 0}, ValueError, "k must be >= 1"),
+        (np.arange(3.0), np.arange(3.0) + 0.5, {"k": 1.5}, TypeError, "k must be an integer"),
+        (np.array([0.0, np.nan, 1.0]), np.arange(3.0), {}, ValueError, "x contains NaN or infinite"),
+        (np.arange(3.0), np.array([0.0, np.inf]), {}, ValueError, "y contains NaN or infinite"),
+        (np.zeros((2, 2, 2)), np.arange(3.0), {}, ValueError, "x must be 1-D"),
+        (np.zeros((0, 2)), np.zeros((3, 2)), {}, ValueError, "x is empty"),
+        (["a", "b"], np.arange(3.0), {}, TypeError, "x must be an array of real numbers"),
+    ],
+)
+def test_knn_bad_input(x, y, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        kl_knn(x, y, **kwargs)
