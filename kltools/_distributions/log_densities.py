@@ -1,0 +1,232 @@
+"""Log-densities computed from the parameters, per family, for continuous distributions.
+
+SciPy computes some log-densities as ``log(pdf)``, which underflows to ``-inf`` far in a tail
+although the density is positive there (Laplace, Cauchy at huge arguments, ...). An integrand or
+a Monte Carlo term that reads that ``-inf`` as "q has no mass here" returns a wrong infinity.
+The functions below work in log space from the parameters, so a ``-inf`` they return means that
+the density is zero (outside the support) or that the log-density itself is below the smallest
+double (about ``-1.8e308``).
+
+Each entry of ``_STANDARD_LOG_DENSITIES`` takes the standardized variable ``z = (x - loc) / scale``
+and the shape parameters, and returns ``log f(z)``; :func:`log_density` adds ``-log(scale)``.
+Families without an entry fall back to SciPy's ``logpdf`` (see :func:`log_density`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from kltools._distributions.description import Description
+
+_HALF_LOG_TWO_PI = 0.5 * np.log(2 * np.pi)
+_LARGE = 1e150  # beyond this |z|, z**2 would overflow: use logarithms of |z| instead
+
+
+def _log1p_square(z: np.ndarray) -> np.ndarray:
+    """log(1 + z**2) without overflow for huge |z|."""
+    a = np.abs(z)
+    big = a > _LARGE
+    safe = np.where(big, 1.0, a)
+    return np.where(big, 2 * np.log(np.where(big, a, 1.0)), np.log1p(safe * safe))
+
+
+def _log_inside(z: np.ndarray, inside: np.ndarray, value: np.ndarray) -> np.ndarray:
+    return np.where(inside, value, -np.inf)
+
+
+def _safe_log(z: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(z)
+
+
+def _norm(z):
+    a = np.abs(z)
+    with np.errstate(over="ignore"):  # the log-density is below -1.8e308 there: -inf is its rounding
+        return -0.5 * a * a - _HALF_LOG_TWO_PI
+
+
+def _halfnorm(z):
+    return _log_inside(z, z >= 0, _norm(z) + np.log(2.0))
+
+
+def _laplace(z):
+    return -np.abs(z) - np.log(2.0)
+
+
+def _cauchy(z):
+    return -np.log(np.pi) - _log1p_square(z)
+
+
+def _t(z, df):
+    from scipy import special
+
+    const = special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(df * np.pi)
+    scaled = z / np.sqrt(df)
+    return const - (df + 1) / 2 * _log1p_square(scaled)
+
+
+def _logistic(z):
+    a = np.abs(z)
+    return -a - 2 * np.log1p(np.exp(-a))
+
+
+def _expon(z):
+    return _log_inside(z, z >= 0, -z)
+
+
+def _gamma(z, a):
+    from scipy import special
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # (a - 1) log z is 0 for a = 1 even at z = 0
+        power = np.where(a == 1, 0.0, (a - 1) * _safe_log(np.maximum(z, 0.0)))
+    return _log_inside(z, z >= 0, power - z - special.gammaln(a))
+
+
+def _chi2(z, df):
+    return _gamma(z / 2, df / 2) - np.log(2.0)
+
+
+def _invgamma(z, a):
+    from scipy import special
+
+    positive = z > 0
+    zz = np.where(positive, z, 1.0)
+    return _log_inside(z, positive, -(a + 1) * np.log(zz) - 1 / zz - special.gammaln(a))
+
+
+def _beta(z, a, b):
+    from scipy import special
+
+    inside = (z >= 0) & (z <= 1)
+    zz = np.clip(z, 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        left = np.where(a == 1, 0.0, (a - 1) * _safe_log(zz))
+        right = np.where(b == 1, 0.0, (b - 1) * np.log1p(-zz))
+    return _log_inside(z, inside, left + right - special.betaln(a, b))
+
+
+def _lognorm(z, s):
+    positive = z > 0
+    log_z = np.log(np.where(positive, z, 1.0))
+    with np.errstate(over="ignore"):
+        value = -log_z - np.log(s) - _HALF_LOG_TWO_PI - 0.5 * (log_z / s) ** 2
+    return _log_inside(z, positive, value)
+
+
+def _uniform(z):
+    return _log_inside(z, (z >= 0) & (z <= 1), np.zeros_like(z))
+
+
+def _pareto(z, b):
+    ok = z >= 1
+    return _log_inside(z, ok, np.log(b) - (b + 1) * np.log(np.where(ok, z, 1.0)))
+
+
+def _lomax(z, c):
+    ok = z >= 0
+    return _log_inside(z, ok, np.log(c) - (c + 1) * np.log1p(np.where(ok, z, 0.0)))
+
+
+def _levy(z):
+    positive = z > 0
+    zz = np.where(positive, z, 1.0)
+    return _log_inside(z, positive, -_HALF_LOG_TWO_PI - 1.5 * np.log(zz) - 0.5 / zz)
+
+
+def _weibull_min(z, c):
+    ok = z >= 0
+    zz = np.where(ok, z, 1.0)
+    log_z = _safe_log(zz)
+    with np.errstate(over="ignore", invalid="ignore"):
+        power = np.where(c == 1, 0.0, (c - 1) * log_z)
+        value = np.log(c) + power - np.exp(c * log_z)
+    return _log_inside(z, ok, value)
+
+
+def _gumbel_r(z):
+    with np.errstate(over="ignore"):
+        return -z - np.exp(-z)
+
+
+_STANDARD_LOG_DENSITIES: dict[str, Callable[..., np.ndarray]] = {
+    "norm": _norm,
+    "halfnorm": _halfnorm,
+    "laplace": _laplace,
+    "cauchy": _cauchy,
+    "t": _t,
+    "logistic": _logistic,
+    "expon": _expon,
+    "gamma": _gamma,
+    "chi2": _chi2,
+    "invgamma": _invgamma,
+    "beta": _beta,
+    "lognorm": _lognorm,
+    "uniform": _uniform,
+    "pareto": _pareto,
+    "lomax": _lomax,
+    "levy": _levy,
+    "weibull_min": _weibull_min,
+    "gumbel_r": _gumbel_r,
+}
+
+
+def has_own_log_density(dist: Description) -> bool:
+    """Whether `dist`'s log-density is computed from its parameters (never a false -inf)."""
+    return dist.family in _STANDARD_LOG_DENSITIES or dist.family == "histogram"
+
+
+def _standardize(x: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(x - loc) / scale, without overflow in the difference when x and loc are huge."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (x - loc) / scale
+        halves = (x * 0.5 - loc * 0.5) / scale * 2.0  # finite wherever z's true value is
+    return np.where(np.isfinite(z) | ~np.isfinite(halves), z, halves)
+
+
+def _histogram_log_density(dist: Description, x: np.ndarray) -> np.ndarray:
+    edges, pk = dist.params["edges"], dist.params["pk"]
+    index = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(pk) - 1)
+    inside = (x >= edges[0]) & (x <= edges[-1])
+    with np.errstate(divide="ignore"):
+        log_heights = np.log(pk) - np.log(np.diff(edges))
+    return np.where(inside, log_heights[index], -np.inf)
+
+
+def standard_log_density(dist: Description, z: np.ndarray, *, mirrored: bool = False) -> np.ndarray:
+    """log p(x) at x = loc + scale * z, or at x = loc + scale * (1 - z) when `mirrored`.
+
+    Computing from z rather than x keeps the distance to an end of the support exact: near
+    ``loc`` (or, mirrored, near ``loc + scale``) x itself would round to the end point. Only
+    for families with an own log-density; mirroring only for those in ``MIRRORED_SHAPES``.
+    """
+    params = dist.params
+    shapes = [value for key, value in params.items() if key not in ("loc", "scale")]
+    if mirrored:
+        shapes = MIRRORED_SHAPES[dist.family](*shapes)
+    return _STANDARD_LOG_DENSITIES[dist.family](z, *shapes) - np.log(params["scale"])
+
+
+#: Families on a bounded standard support [0, 1] whose mirror image 1 - z is the same family
+#: with its shape parameters rearranged (beta(a, b) mirrored is beta(b, a)).
+MIRRORED_SHAPES: dict[str, Callable[..., list[np.ndarray]]] = {
+    "beta": lambda a, b: [b, a],
+    "uniform": lambda: [],
+}
+
+
+def log_density(dist: Description, x: np.ndarray) -> np.ndarray:
+    """log p(x) for a single (unbatched) continuous description, at an array of points."""
+    x = np.asarray(x, dtype=np.float64)
+    if dist.family == "histogram":
+        return _histogram_log_density(dist, x)
+    standard = _STANDARD_LOG_DENSITIES.get(dist.family)
+    if standard is None:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            return np.asarray(dist.source.logpdf(x), dtype=np.float64)
+    params = dist.params
+    shapes = [value for key, value in params.items() if key not in ("loc", "scale")]
+    z = _standardize(x, params["loc"], params["scale"])
+    return standard(z, *shapes) - np.log(params["scale"])
