@@ -6,7 +6,10 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
-from kltools._validation import _as_generator, _frozen_kind, _positive_int
+
+from kltools._validation import _as_generator, _positive_int
+
+_ESTIMATORS = ("auto", "k1", "k2", "k3")
 
 
 class MonteCarloEstimate(NamedTuple):
@@ -14,70 +17,140 @@ class MonteCarloEstimate(NamedTuple):
 
     Attributes
     ----------
-    value : float
-        The estimate, in nats.
-    stderr : float
-        Its standard error: the sample standard deviation of the per-sample terms over sqrt(n).
+    value : float or ndarray
+        The estimate, in nats (an array of the batch shape for a batch of distributions).
+    stderr : float or ndarray
+        Its standard error: the sample standard deviation of the per-sample terms over
+        sqrt(n). ``inf`` when the chosen estimator has an infinite variance for this pair (no
+        finite standard error exists), or when the divergence itself is infinite.
     n : int
         The number of samples drawn from p.
     estimator : str
-        Which estimator produced it: "k1", "k2" or "k3".
+        Which estimator produced it: "k1", "k2" or "k3" (never "auto").
     """
 
-    value: float
-    stderr: float
+    value: float | np.ndarray
+    stderr: float | np.ndarray
     n: int
     estimator: str
 
 
-def _log_density(dist: Any, kind: str, x: np.ndarray) -> np.ndarray:
-    return dist.logpmf(x) if kind == "discrete" else dist.logpdf(x)
+def _draw(p: Any, n: int, generator: Any) -> np.ndarray:
+    size = n if p.kind == "multivariate" or p.batch_shape == () else (n, *p.batch_shape)
+    return np.asarray(p.source.rvs(size=size, random_state=generator))
 
 
-def _estimator_terms(log_ratio: np.ndarray, estimator: str) -> np.ndarray:
+def _log_densities(p: Any, q: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from kltools._distributions.log_densities import log_density, multivariate_log_density
+
+    if p.kind == "multivariate":
+        if x.ndim == 1:  # SciPy returns (n,) for one-dimensional multivariate distributions
+            x = x[:, np.newaxis]
+        return multivariate_log_density(p, x), multivariate_log_density(q, x)
+    return log_density(p, x), log_density(q, x)
+
+
+def _choose(p: Any, q: Any, estimator: str) -> tuple[str, Any, bool, bool]:
+    """The estimator, the constant that makes k3 unbiased, whether its variance is finite, and
+    whether E_p[|log r|] is infinite (then the divergence is, and no sample mean estimates it).
+
+    Each check runs per member of a batch; the batch takes the weakest answer.
+    """
+    from kltools._distributions.ratio_moments import mass_of_q_outside_p, ratio_moment_is_finite
+
+    members = [p.element(i) for i in range(p.size)] if p.kind != "multivariate" else [p]
+    q_members = [q.element(i) for i in range(q.size)] if q.kind != "multivariate" else [q]
+    pairs = list(zip(members, q_members)) if len(q_members) == len(members) else [
+        (m, q_members[0]) for m in members
+    ]
+
+    def all_true(check) -> bool | None:
+        answers = [check(a, b) for a, b in pairs]
+        return None if None in answers else all(answers)
+
+    outside = [mass_of_q_outside_p(a, b) for a, b in pairs]
+    k3_unbiased = None not in outside
+    correction = np.reshape(np.array([0.0 if o is None else o for o in outside]), p.batch_shape if p.kind != "multivariate" else ())
+    def moments(order: int) -> bool | None:  # E_p[r^order] and E_p[|log r|^order] both finite
+        r_finite = all_true(lambda a, b: ratio_moment_is_finite(a, b, order))
+        log_finite = all_true(lambda a, b: ratio_moment_is_finite(a, b, order, of_log=True))
+        return None if None in (r_finite, log_finite) else (r_finite and log_finite)
+
+    if estimator == "auto":
+        # k3 when its sample variance is itself a stable estimate (finite 4th moments of r and
+        # log r); otherwise k1, whose terms -log r have the lighter tails in most pairs.
+        estimator = "k3" if k3_unbiased and moments(4) else "k1"
+    if estimator == "k3":
+        if not k3_unbiased:
+            raise ValueError(
+                "k3 needs the probability q puts outside p's support, which kltools cannot compute "
+                "for this pair; use estimator='k1' (unbiased) or 'auto'"
+            )
+        finite = moments(2)
+    elif estimator == "k1":
+        finite = all_true(lambda a, b: ratio_moment_is_finite(a, b, 2, of_log=True))
+    else:  # k2: terms (log r)^2 / 2, variance from the 4th moment of log r
+        finite = all_true(lambda a, b: ratio_moment_is_finite(a, b, 4, of_log=True))
+    divergent = all_true(lambda a, b: ratio_moment_is_finite(a, b, 1, of_log=True)) is False
+    return estimator, correction, bool(finite), divergent
+
+
+def _terms(log_r: np.ndarray, estimator: str, correction: Any) -> np.ndarray:
     """The per-sample terms whose mean estimates KL(p || q), from log r = log q(x) - log p(x)."""
     if estimator == "k1":
-        return -log_ratio
+        return -log_r
     if estimator == "k2":
-        return 0.5 * log_ratio**2
-    # k3 = (r - 1) - log r, non-negative for every sample; expm1 keeps it accurate for r near 1.
+        return 0.5 * log_r**2
+    # k3 = (r - E_p[r]) - log r with E_p[r] = 1 - (q's mass outside p's support); expm1 keeps
+    # it accurate for r near 1.
     with np.errstate(over="ignore"):
-        return np.expm1(log_ratio) - log_ratio
-
-
-_ESTIMATORS = ("k1", "k2", "k3")
+        terms = np.expm1(log_r) - log_r + correction
+    if not np.isfinite(terms).all():
+        raise ArithmeticError(
+            "a k3 term overflows (q / p exceeds the double range at a sample of p); "
+            "use estimator='k1'"
+        )
+    return terms
 
 
 def kl_monte_carlo(
-    p: Any, q: Any, n: int = 10_000, *, estimator: str = "k3", rng: Any = None
+    p: Any, q: Any, n: int = 10_000, *, estimator: str = "auto", rng: Any = None
 ) -> MonteCarloEstimate:
     r"""Monte Carlo estimate of :math:`D_{\mathrm{KL}}(p \,\|\, q)` from samples of `p`.
 
     Parameters
     ----------
-    p : frozen scipy.stats distribution
-        The distribution sampled from (its ``rvs``) and evaluated (its ``logpdf``/``logpmf``).
-    q : frozen scipy.stats distribution
-        Only evaluated, never sampled; the same kind (discrete or continuous) as `p`.
+    p : scipy.stats distribution
+        The distribution sampled from (its ``rvs``) and evaluated. A frozen univariate
+        distribution (scalar or array parameters: a batch), an ``rv_discrete(values=...)`` or
+        ``rv_histogram`` object, or a frozen multivariate distribution (multivariate normal,
+        Dirichlet, multinomial, ...).
+    q : scipy.stats distribution
+        Only evaluated, never sampled; the same kind (discrete, continuous or multivariate)
+        as `p`, with a batch shape that broadcasts against p's.
     n : int, optional
         Number of samples drawn from `p`. Default 10,000; at least 2.
-    estimator : {"k3", "k1", "k2"}, optional
-        Which per-sample term to average (see Notes). Default "k3".
-    rng : None, int or numpy.random.Generator, optional
+    estimator : {"auto", "k1", "k3", "k2"}, optional
+        Which per-sample term to average (see Notes). Default "auto".
+    rng : None, int, numpy.random.Generator or numpy.random.RandomState, optional
         Source of randomness; the same seed or the same generator state gives the same estimate.
 
     Returns
     -------
     MonteCarloEstimate
-        A named tuple ``(value, stderr, n, estimator)``; ``value`` in nats.
+        A named tuple ``(value, stderr, n, estimator)``; ``value`` in nats, ``estimator`` the
+        one actually used.
 
     Raises
     ------
     TypeError
-        If `p` or `q` is not a frozen scipy.stats distribution, or `n` or `rng` has the wrong
-        type.
+        If `p` or `q` is not a scipy.stats distribution, or `n` or `rng` has the wrong type.
     ValueError
-        If `estimator` is unknown, `n` < 2, or `p` and `q` are of different kinds.
+        If `estimator` is unknown, `n` < 2, `p` and `q` are of different kinds, or k3 is
+        asked for a pair where its correction cannot be computed.
+    ArithmeticError
+        If a log-density underflows where the other distribution has mass, so that the terms
+        cannot be evaluated.
 
     See Also
     --------
@@ -86,20 +159,31 @@ def kl_monte_carlo(
 
     Notes
     -----
-    With :math:`x_1, \dots, x_n \sim p` and :math:`r_i = q(x_i) / p(x_i)`:
+    With :math:`x_1, \dots, x_n \sim p` and :math:`r_i = q(x_i) / p(x_i)` (names from
+    Schulman [1]_):
 
-    - ``"k1"``: :math:`-\log r_i`. Unbiased, since :math:`\mathbb{E}_p[-\log r] = D_{\mathrm{KL}}(p\,\|\,q)`,
-      but individual terms can be negative and its variance is high.
-    - ``"k2"``: :math:`\tfrac12 (\log r_i)^2`. Every term is >= 0 and the variance is low, but
-      it is biased: its mean is :math:`\tfrac12\mathbb{E}_p[(\log r)^2]`, which matches the
-      divergence only to second order when `q` is close to `p`.
-    - ``"k3"``: :math:`(r_i - 1) - \log r_i`. Unbiased, because :math:`\mathbb{E}_p[r] = 1`, and
-      every term is >= 0 (since :math:`\log r \le r - 1`), so its variance is usually much lower
-      than that of k1.
+    - ``"k1"``: :math:`-\log r_i`. Unbiased whenever the divergence is finite, since
+      :math:`\mathbb{E}_p[-\log r] = D_{\mathrm{KL}}(p\,\|\,q)`; its terms can be negative.
+    - ``"k3"``: :math:`(r_i - 1) - \log r_i + m`, with :math:`m` the probability that `q` puts
+      outside the support of `p`. Since :math:`\mathbb{E}_p[r] = 1 - m`, it is unbiased for every
+      pair; without :math:`m` (the textbook form) it is biased low whenever `q` has mass where `p`
+      has none. Near :math:`q = p` its variance is much smaller than k1's: :math:`r - 1` is a
+      zero-mean control variate, :math:`k_3 \approx (r - 1)^2/2`, of variance
+      :math:`O(\delta^4)` against :math:`O(\delta^2)`. But its variance is infinite when
+      :math:`\mathbb{E}_p[r^2] = \infty`, i.e. when `q`'s tails are heavy relative to `p`'s (for
+      normals: :math:`\sigma_q^2 \ge 2\sigma_p^2`).
+    - ``"k2"``: :math:`\tfrac12 (\log r_i)^2`, biased (its mean matches the divergence only to
+      second order near :math:`q = p`); offered for comparison.
+    - ``"auto"``: k3 when :math:`\mathbb{E}_p[r^4] < \infty`, so that both its variance and the
+      sample estimate of that variance are finite, and k1 otherwise.
 
-    The standard error is the sample standard deviation of the terms divided by
-    :math:`\sqrt n`. If some :math:`q(x_i) = 0`, the divergence is infinite and so is the
-    estimate.
+    The finiteness of these moments is decided by closed conditions for the multivariate
+    normal, Dirichlet and multinomial families, and from the growth of the integrand deep in
+    `p`'s tails (down to quantile 1e-300) for univariate ones. When the chosen estimator's
+    variance is infinite, or cannot be shown finite, the standard error is reported as
+    ``inf``: a sample standard deviation would understate the spread, and intervals built from
+    it would not cover the truth at their nominal rate. If a sample of `p` falls where `q` has
+    no mass, the divergence is infinite and so is the estimate.
 
     References
     ----------
@@ -111,27 +195,75 @@ def kl_monte_carlo(
     >>> import kltools
     >>> p, q = stats.norm(0, 1), stats.norm(1, 1)
     >>> estimate = kltools.kl_monte_carlo(p, q, n=100_000, rng=0)
-    >>> abs(estimate.value - kltools.kl(p, q)) < 4 * estimate.stderr
-    True
-    >>> estimate == kltools.kl_monte_carlo(p, q, n=100_000, rng=0)
-    True
+    >>> estimate.estimator, abs(estimate.value - kltools.kl(p, q)) < 4 * estimate.stderr
+    ('k3', True)
+
+    When q has mass outside p's support, k3 is corrected (exact here, since r is constant):
+
+    >>> kltools.kl_monte_carlo(stats.uniform(0, 1), stats.uniform(0, 2), rng=0).value  # log 2
+    0.6931471805599453
+
+    q's tails are too heavy for k3 here, so "auto" picks k1:
+
+    >>> kltools.kl_monte_carlo(stats.norm(0, 1), stats.norm(0, 2), rng=0).estimator
+    'k1'
     """
-    p_kind, q_kind = _frozen_kind(p, "p"), _frozen_kind(q, "q")
-    if p_kind != q_kind:
-        raise ValueError(f"cannot compare a {p_kind} p with a {q_kind} q")
+    from kltools._distributions.adapters import describe
+
+    p_desc, q_desc = describe(p, "p"), describe(q, "q")
+    if p_desc.kind != q_desc.kind:
+        raise ValueError(f"cannot compare a {p_desc.kind} p with a {q_desc.kind} q")
     n = _positive_int(n, "n")
     if n < 2:
         raise ValueError("n must be >= 2 to estimate a standard error")
-    if estimator not in _ESTIMATORS:
+    if not isinstance(estimator, str) or estimator not in _ESTIMATORS:
         raise ValueError(f"estimator must be one of {_ESTIMATORS}, got {estimator!r}")
+    if p_desc.kind != "multivariate":
+        try:
+            batch_shape = np.broadcast_shapes(p_desc.batch_shape, q_desc.batch_shape)
+        except ValueError:
+            raise ValueError(
+                f"the batch shapes of p {p_desc.batch_shape} and q {q_desc.batch_shape} do not broadcast"
+            ) from None
+        if batch_shape != p_desc.batch_shape:
+            raise ValueError(
+                f"q's batch shape {q_desc.batch_shape} must broadcast to p's {p_desc.batch_shape}: "
+                "samples are drawn from p"
+            )
     generator = _as_generator(rng)
+    chosen, correction, variance_finite, divergent = _choose(p_desc, q_desc, estimator)
+    if divergent:
+        infinite = _scalar(np.full(p_desc.batch_shape if p_desc.kind != "multivariate" else (), np.inf))
+        return MonteCarloEstimate(infinite, infinite, n, chosen)
 
-    x = p.rvs(size=n, random_state=generator)
-    log_p = _log_density(p, p_kind, x)
-    log_q = _log_density(q, q_kind, x)
-    if np.any(log_q == -np.inf):  # p puts mass where q has none
-        return MonteCarloEstimate(math.inf, math.inf, n, estimator)
-    terms = _estimator_terms(log_q - log_p, estimator)
-    value = float(np.mean(terms))
-    stderr = float(np.std(terms, ddof=1) / math.sqrt(n)) if math.isfinite(value) else math.inf
-    return MonteCarloEstimate(value, stderr, n, estimator)
+    x = _draw(p_desc, n, generator)
+    log_p, log_q = _log_densities(p_desc, q_desc, x)
+    no_mass = np.isneginf(log_q) & np.isfinite(log_p)
+    if no_mass.any():
+        from kltools._distributions.log_densities import has_own_log_density
+
+        explicit = q_desc.family in ("sample", "histogram") or q_desc.kind == "discrete"
+        if not (explicit or has_own_log_density(q_desc) or q_desc.kind == "multivariate"):
+            raise ArithmeticError(
+                f"SciPy's log-density of q ({q_desc.family}) is -inf at a sample of p: it may have "
+                "underflowed, so kltools cannot tell whether q has mass there"
+            )
+        value = np.where(no_mass.any(axis=0), np.inf, np.nan)
+        if np.isnan(value).any():
+            # Only some members of a batch have an infinite divergence: finish the others.
+            pass
+        else:
+            return MonteCarloEstimate(_scalar(value), _scalar(np.full_like(value, np.inf)), n, chosen)
+    with np.errstate(invalid="ignore"):
+        log_r = np.where(no_mass, 0.0, log_q - log_p)
+    terms = _terms(log_r, chosen, correction)
+    value = terms.mean(axis=0)
+    stderr = terms.std(axis=0, ddof=1) / math.sqrt(n) if variance_finite else np.full_like(value, np.inf)
+    infinite = no_mass.any(axis=0)
+    value, stderr = np.where(infinite, np.inf, value), np.where(infinite, np.inf, stderr)
+    return MonteCarloEstimate(_scalar(value), _scalar(stderr), n, chosen)
+
+
+def _scalar(x: np.ndarray) -> float | np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return float(x) if x.ndim == 0 else x

@@ -217,9 +217,26 @@ MIRRORED_SHAPES: dict[str, Callable[..., list[np.ndarray]]] = {
 }
 
 
+def _log_mass(dist: Description, x: np.ndarray) -> np.ndarray:
+    """log of a probability mass function at x (-inf off the support points)."""
+    if dist.family == "sample":
+        xk, pk = dist.params["xk"], dist.params["pk"]
+        index = np.clip(np.searchsorted(xk, x), 0, len(xk) - 1)
+        with np.errstate(divide="ignore"):
+            return np.where(xk[index] == x, np.log(pk[index]), -np.inf)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        return np.asarray(dist.source.logpmf(x), dtype=np.float64)
+
+
 def log_density(dist: Description, x: np.ndarray) -> np.ndarray:
-    """log p(x) for a single (unbatched) continuous description, at an array of points."""
+    """log p(x) (a density, or a mass for a discrete description) at an array of points.
+
+    Parameters broadcast against `x`, so a batch of distributions works with x of shape
+    (n, *batch_shape).
+    """
     x = np.asarray(x, dtype=np.float64)
+    if dist.kind == "discrete":
+        return _log_mass(dist, x)
     if dist.family == "histogram":
         return _histogram_log_density(dist, x)
     standard = _STANDARD_LOG_DENSITIES.get(dist.family)
@@ -230,3 +247,19 @@ def log_density(dist: Description, x: np.ndarray) -> np.ndarray:
     shapes = [value for key, value in params.items() if key not in ("loc", "scale")]
     z = _standardize(x, params["loc"], params["scale"])
     return standard(z, *shapes) - np.log(params["scale"])
+
+
+def multivariate_log_density(dist: Description, x: np.ndarray) -> np.ndarray:
+    """log p(x) for a multivariate description at points x of shape (n, d)."""
+    if dist.family == "dirichlet":
+        from scipy import special
+
+        alpha = dist.params["alpha"]
+        log_normalizer = special.gammaln(alpha).sum() - special.gammaln(alpha.sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # (alpha - 1) log x is 0 for alpha = 1 even where x = 0
+            terms = np.where(alpha == 1, 0.0, (alpha - 1) * np.log(x))
+        return terms.sum(axis=-1) - log_normalizer
+    evaluate = dist.source.logpmf if dist.family == "multinomial" else dist.source.logpdf
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        return np.asarray(evaluate(x), dtype=np.float64)

@@ -242,3 +242,29 @@ def entropy_by_quadrature(p: Description) -> float:
             f"the log-density of {p.family} is {-failure.value} at x = {failure.x:.6g}, where it "
             "has mass: SciPy's logpdf failed there"
         ) from None
+
+
+def largest_tail_exponent(p: Description, log_h: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> float:
+    """The largest growth exponent a of h ~ v^-a at either end of p's quantiles (h > 0).
+
+    E_p[h] is finite when a < 1 and infinite when a > 1. `log_h(x, log_p)` returns log h, so
+    that h itself may exceed the double range without harm. Works for discrete p too, whose
+    quantile function is a step function with the same tail behaviour. Returns nan when the
+    tails cannot be resolved.
+    """
+    exponents = []
+    ends = p.support()
+    for side, end in zip(_quantile_sides(p), ends):
+        with np.errstate(all="ignore"):
+            x, log_p = side(tails.PROBES)
+            values = log_h(x, log_p)
+            ok = np.isfinite(x) & np.isfinite(log_p) & np.isfinite(values)
+            ok &= np.concatenate([[True], np.diff(x) != 0])
+        usable = int(np.argmin(ok)) if not ok.all() else len(ok)
+        if p.kind == "discrete" and x[usable - 1] == end and np.isfinite(values[usable - 1]):
+            continue  # the quantiles reached the last support point: a finite end, finite terms
+        if usable < 3:
+            return math.nan
+        growth = np.diff(values[:usable]) / math.log(10.0)  # per decade of v, in powers of 10
+        exponents.append(float(np.median(growth[-3:])))
+    return max(exponents, default=-math.inf)
