@@ -60,7 +60,7 @@ def test_same_seed_same_value_and_generator_is_accepted():
 def test_result_is_a_named_tuple():
     result = kl_monte_carlo(*PAIRS[0], n=100, rng=0)
     assert isinstance(result, MonteCarloEstimate)
-    assert result.n == 100 and result.estimator == "k3"
+    assert result.n == 100 and result.estimator == "k3"  # "auto" resolved
     value, stderr, n, estimator = result
     assert stderr > 0
 
@@ -92,3 +92,136 @@ def test_monte_carlo_bad_distributions():
         kl_monte_carlo(stats.poisson(3), stats.norm(3))
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Unbiased for every pair it accepts, including q with mass outside p's support
+
+
+def _grand_mean(p, q, n=2_000, seeds=150, **kwargs):
+    estimates = [kl_monte_carlo(p, q, n=n, rng=seed, **kwargs) for seed in range(seeds)]
+    values = np.array([e.value for e in estimates])
+    return values.mean(), values.std(ddof=1) / math.sqrt(seeds), estimates
+
+
+SUPPORT_MISMATCH = [
+    # (p, q, exact KL derived by hand)
+    (stats.uniform(0, 1), stats.uniform(0, 2), math.log(2)),
+    (stats.uniform(0.2, 0.5), stats.norm(0, 1), None),  # q has mass on both sides of p
+    (stats.expon(), stats.laplace(0, 1), math.log(2)),  # log 2 + E|X| - 1 = log 2
+    (stats.binom(4, 0.5), stats.poisson(2.0), None),  # q has mass on 5, 6, ...
+]
+
+
+@pytest.mark.parametrize("case", range(len(SUPPORT_MISMATCH)))
+def test_default_estimator_is_unbiased_when_q_has_mass_outside_p(case):
+    p, q, exact = SUPPORT_MISMATCH[case]
+    if exact is None:
+        exact = kl(p, q)
+    mean, grand_stderr, estimates = _grand_mean(p, q)
+    assert abs(mean - exact) <= 4 * grand_stderr + 1e-12
+    assert all(e.estimator in ("k1", "k3") for e in estimates)
+
+
+def test_uniform_reproduction_of_the_bias():
+    estimate = kl_monte_carlo(stats.uniform(0, 1), stats.uniform(0, 2), 10_000, rng=0)
+    # r = 1/2 everywhere: the corrected k3 is exactly log 2, with a zero spread
+    assert estimate.value == pytest.approx(math.log(2), rel=1e-15)
+
+
+# ---------------------------------------------------------------------------------------------
+# Standard errors that mean something: coverage of 95% intervals
+
+
+def _coverage(p, q, exact, n=500, seeds=400, **kwargs):
+    estimates = [kl_monte_carlo(p, q, n=n, rng=seed, **kwargs) for seed in range(seeds)]
+    covered = [abs(e.value - exact) <= 1.96 * e.stderr for e in estimates]
+    return float(np.mean(covered)), estimates
+
+
+@pytest.mark.parametrize(
+    "p,q,exact",
+    [
+        # sigma_q^2 = 4 >= 2 sigma_p^2: k3's variance is infinite; auto must not use it
+        (stats.norm(0, 1), stats.norm(0, 2), math.log(2) + 1 / 8 - 0.5),
+        (stats.norm(0, 1), stats.norm(1, 1), 0.5),
+        (stats.poisson(4.0), stats.poisson(5.0), 4 * math.log(4 / 5) + 1),
+    ],
+)
+def test_default_intervals_cover_at_their_nominal_rate(p, q, exact):
+    rate, _ = _coverage(p, q, exact)
+    # 400 intervals at 95%: the binomial standard deviation of the rate is 1.1%
+    assert 0.91 <= rate <= 0.99
+
+
+def test_k3_forced_where_its_variance_is_infinite_reports_an_infinite_stderr():
+    estimate = kl_monte_carlo(stats.norm(0, 1), stats.norm(0, 2), 1000, estimator="k3", rng=0)
+    assert estimate.stderr == math.inf and math.isfinite(estimate.value)
+
+
+def test_no_estimator_with_finite_variance_gives_an_infinite_stderr():
+    # KL(t(3) || N(0,1)) is finite, but -log r grows like x^2 and E_p[X^4] = inf
+    estimate = kl_monte_carlo(stats.t(3), stats.norm(), 1000, rng=0)
+    assert math.isfinite(estimate.value) and estimate.stderr == math.inf
+
+
+def test_divergent_pair_gives_inf_not_a_sample_mean():
+    for p, q in [(stats.cauchy(), stats.norm()), (stats.pareto(0.8), stats.expon())]:
+        estimate = kl_monte_carlo(p, q, 1000, rng=0)
+        assert estimate.value == math.inf and estimate.stderr == math.inf
+
+
+# ---------------------------------------------------------------------------------------------
+# Log-densities that SciPy underflows; multivariate families; batches; RandomState
+
+
+def test_far_laplace_q_is_not_read_as_no_mass():
+    # KL(N(0,1) || Laplace(1000, 1)) = -h(N) + log 2 + E|X - 1000| = 999.2742...
+    estimate = kl_monte_carlo(stats.norm(), stats.laplace(1e3, 1), 1000, rng=0)
+    exact = -0.5 * math.log(2 * math.pi * math.e) + math.log(2) + 1000.0
+    assert abs(estimate.value - exact) < 5 * estimate.stderr
+
+
+def test_multinomial_pair():
+    p, q = stats.multinomial(5, [0.2, 0.3, 0.5]), stats.multinomial(5, [0.3, 0.3, 0.4])
+    exact = 5 * sum(a * math.log(a / b) for a, b in zip([0.2, 0.3, 0.5], [0.3, 0.3, 0.4]))
+    mean, grand_stderr, _ = _grand_mean(p, q, n=1000, seeds=60)
+    assert abs(mean - exact) <= 4 * grand_stderr
+
+
+def test_multinomial_q_with_mass_on_a_category_p_never_draws():
+    p, q = stats.multinomial(3, [0.5, 0.5, 0.0]), stats.multinomial(3, [0.4, 0.4, 0.2])
+    exact = 3 * 2 * 0.5 * math.log(0.5 / 0.4)
+    mean, grand_stderr, _ = _grand_mean(p, q, n=1000, seeds=60)
+    assert abs(mean - exact) <= 4 * grand_stderr + 1e-12
+
+
+def test_dirichlet_pair_against_its_closed_form():
+    from scipy.special import digamma, gammaln
+
+    alpha, beta = np.array([2.0, 3.0, 4.0]), np.array([3.0, 3.0, 3.0])
+    exact = (gammaln(alpha.sum()) - gammaln(alpha).sum() - gammaln(beta.sum()) + gammaln(beta).sum()
+             + np.sum((alpha - beta) * (digamma(alpha) - digamma(alpha.sum()))))
+    mean, grand_stderr, _ = _grand_mean(stats.dirichlet(alpha), stats.dirichlet(beta), n=1000, seeds=60)
+    assert abs(mean - exact) <= 4 * grand_stderr
+
+
+def test_multivariate_normal_pair():
+    p = stats.multivariate_normal([0.0, 0.0], [[1.0, 0.3], [0.3, 1.0]])
+    q = stats.multivariate_normal([0.5, 0.0], [[1.2, 0.0], [0.0, 0.9]])
+    estimate = kl_monte_carlo(p, q, 50_000, rng=1)
+    assert abs(estimate.value - kl(p, q)) < 5 * estimate.stderr
+
+
+def test_batched_p_gives_one_estimate_per_member():
+    sigmas = np.array([0.5, 1.0, 2.0])
+    estimate = kl_monte_carlo(stats.norm(0, sigmas), stats.norm(1, 1), 20_000, rng=0)
+    exact = -np.log(sigmas) + (sigmas**2 + 1) / 2 - 0.5
+    assert estimate.value.shape == (3,)
+    assert np.all(np.abs(estimate.value - exact) < 5 * estimate.stderr)
+
+
+def test_random_state_is_accepted_and_reproducible():
+    p, q = PAIRS[0]
+    first = kl_monte_carlo(p, q, n=500, rng=np.random.RandomState(3))
+    assert first == kl_monte_carlo(p, q, n=500, rng=np.random.RandomState(3))
