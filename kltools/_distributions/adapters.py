@@ -36,6 +36,8 @@ def describe(obj: Any, name: str) -> Description:
         return _describe_explicit(obj, name)
     if isinstance(obj, _multivariate.multi_rv_frozen):
         return _describe_multivariate(obj, name)
+    if _is_random_variable(obj):
+        return _describe_random_variable(obj, name)
     if isinstance(obj, (stats.rv_continuous, stats.rv_discrete, _multivariate.multi_rv_generic)):
         raise _unfrozen_family_error(obj, name)
     raise TypeError(
@@ -129,3 +131,110 @@ def _describe_multivariate(frozen: Any, name: str) -> Description:
     for key, value in params.items():
         _check_finite(value, name, key)
     return Description(family, "multivariate", params, (), frozen, lambda _p: frozen)
+
+
+# -------------------------------------------------------------------------------------------
+# SciPy's new random variables (scipy.stats.Normal, Uniform, Mixture, make_distribution, ...)
+
+
+def _is_random_variable(obj: Any) -> bool:
+    try:
+        from scipy.stats._distribution_infrastructure import Mixture, UnivariateDistribution
+    except ImportError:  # SciPy before the new infrastructure
+        return False
+    return isinstance(obj, (UnivariateDistribution, Mixture))
+
+
+def _as_frozen(rv: Any) -> Any | None:
+    """The frozen classic distribution that `rv` is, or None when there is none."""
+    from scipy import stats
+    from scipy.stats._distribution_infrastructure import ShiftedScaledDistribution
+
+    params = {key: np.asarray(value, dtype=np.float64) for key, value in rv._original_parameters.items()}
+    kind = type(rv).__name__
+    if kind == "Normal":
+        return stats.norm(params.get("mu", 0.0), params.get("sigma", 1.0))
+    if kind == "Uniform":
+        return stats.uniform(params["a"], params["b"] - params["a"])
+    if kind == "Logistic":
+        return stats.logistic()
+    if kind == "Binomial":
+        return stats.binom(params["n"], params["p"])
+    if isinstance(rv, ShiftedScaledDistribution):
+        inner = _as_frozen(rv._dist)
+        loc, scale = np.asarray(rv.loc, dtype=np.float64), np.asarray(rv.scale, dtype=np.float64)
+        if inner is None or np.any(scale <= 0) or isinstance(inner.dist, stats.rv_discrete):
+            return None
+        inner_shapes, inner_loc, inner_scale = inner.dist._parse_args(*inner.args, **inner.kwds)
+        return inner.dist(*inner_shapes, loc=loc + scale * inner_loc, scale=scale * inner_scale)
+    formula = getattr(type(rv), "_logpdf_formula", None) or getattr(type(rv), "_logpmf_formula", None)
+    classic = getattr(formula, "__self__", None)  # make_distribution(rv_generic) keeps the generic
+    if isinstance(classic, (stats.rv_continuous, stats.rv_discrete)):
+        return classic(**params)
+    return None
+
+
+class _RandomVariableSource:
+    """The classic method names (ppf, isf, sf, rvs, ...) on top of a new random variable."""
+
+    def __init__(self, rv: Any) -> None:
+        self.rv = rv
+
+    def ppf(self, v):
+        return self.rv.icdf(v)
+
+    def isf(self, v):
+        return self.rv.iccdf(v)
+
+    def cdf(self, x):
+        return self.rv.cdf(x)
+
+    def sf(self, x):
+        return self.rv.ccdf(x)
+
+    def logpdf(self, x):
+        return self.rv.logpdf(x)
+
+    def logpmf(self, x):
+        return self.rv.logpmf(x)
+
+    def support(self):
+        return self.rv.support()
+
+    def entropy(self):
+        return self.rv.entropy()
+
+    def median(self):
+        return self.rv.icdf(0.5)
+
+    def rvs(self, size, random_state):
+        if not isinstance(random_state, np.random.Generator):  # RandomState: derive a Generator
+            random_state = np.random.default_rng(random_state.randint(2**63, dtype=np.int64))
+        return self.rv.sample(shape=size, rng=random_state)
+
+
+def _describe_random_variable(rv: Any, name: str) -> Description:
+    from scipy.stats._distribution_infrastructure import Mixture
+
+    if isinstance(rv, Mixture):
+        components = [_describe_random_variable(c, f"component {i} of {name}") for i, c in enumerate(rv.components)]
+        kinds = {c.kind for c in components}
+        if len(kinds) != 1 or any(c.batch_shape for c in components):
+            raise ValueError(f"{name}: the components of a Mixture must be of one kind, without batches")
+        weights = np.asarray(rv.weights, dtype=np.float64)
+        _check_finite(weights, name, "weights")
+        source = _RandomVariableSource(rv)
+        source.components = components
+        return Description("mixture", kinds.pop(), {"weights": weights}, (), source, lambda _p: source)
+    for key, value in rv._original_parameters.items():
+        _check_finite(np.asarray(value, dtype=np.float64), name, key)
+    frozen = _as_frozen(rv)
+    if frozen is not None:
+        return _describe_frozen(frozen, name)
+    from scipy.stats._distribution_infrastructure import DiscreteDistribution
+
+    if np.shape(rv.support()[0]) != ():
+        raise ValueError(f"{name}: a batch of {type(rv).__name__} objects is not supported")
+    kind = "discrete" if isinstance(rv, DiscreteDistribution) else "continuous"
+    source = _RandomVariableSource(rv)
+    return Description(type(rv).__name__, kind, {}, (), source, lambda _p: source)

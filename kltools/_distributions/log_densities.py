@@ -175,7 +175,23 @@ _STANDARD_LOG_DENSITIES: dict[str, Callable[..., np.ndarray]] = {
 
 def has_own_log_density(dist: Description) -> bool:
     """Whether `dist`'s log-density is computed from its parameters (never a false -inf)."""
+    if dist.family == "mixture":
+        return all(has_own_log_density(c) for c in dist.source.components)
     return dist.family in _STANDARD_LOG_DENSITIES or dist.family == "histogram"
+
+
+def has_standard_form(dist: Description) -> bool:
+    """Whether `dist` is a loc-scale family with an own standardized log-density."""
+    return dist.family in _STANDARD_LOG_DENSITIES and dist.kind == "continuous"
+
+
+def _mixture_log_density(dist: Description, x: np.ndarray) -> np.ndarray:
+    from scipy.special import logsumexp
+
+    with np.errstate(divide="ignore"):
+        log_weights = np.log(dist.params["weights"])
+    parts = np.stack([w + log_density(c, x) for w, c in zip(log_weights, dist.source.components)])
+    return logsumexp(parts, axis=0)
 
 
 def _standardize(x: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -235,6 +251,8 @@ def log_density(dist: Description, x: np.ndarray) -> np.ndarray:
     (n, *batch_shape).
     """
     x = np.asarray(x, dtype=np.float64)
+    if dist.family == "mixture":
+        return _mixture_log_density(dist, x)
     if dist.kind == "discrete":
         return _log_mass(dist, x)
     if dist.family == "histogram":

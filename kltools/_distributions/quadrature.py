@@ -23,6 +23,7 @@ from kltools._distributions.description import Description
 from kltools._distributions.log_densities import (
     MIRRORED_SHAPES,
     has_own_log_density,
+    has_standard_form,
     log_density,
     standard_log_density,
 )
@@ -105,7 +106,7 @@ def _quantile_sides(p: Description) -> list[Callable[[np.ndarray], tuple[np.ndar
     the points apart. The upper end of a bounded family is reached through its mirror image.
     """
     source = p.source
-    if not has_own_log_density(p) or p.family == "histogram":
+    if not has_standard_form(p):
 
         def from_x(quantile: Callable[[np.ndarray], np.ndarray]):
             def side(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
