@@ -240,6 +240,14 @@ def _log_mass(dist: Description, x: np.ndarray) -> np.ndarray:
         index = np.clip(np.searchsorted(xk, x), 0, len(xk) - 1)
         with np.errstate(divide="ignore"):
             return np.where(xk[index] == x, np.log(pk[index]), -np.inf)
+    from kltools._distributions import log_masses
+
+    if dist.family in log_masses.OWNED and dist.batch_shape == ():
+        # from the parameters: SciPy's logpmf underflows or cancels in some families' tails
+        k = x - dist.params["loc"]
+        on_lattice = np.isfinite(k) & (k == np.floor(k))
+        values = log_masses.log_pmf(dist.family, dist.params, np.where(on_lattice, k, 0.0))
+        return np.where(on_lattice, values, -np.inf)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         return np.asarray(dist.source.logpmf(x), dtype=np.float64)
 
