@@ -1,19 +1,61 @@
-"""Entropy, cross-entropy and KL divergence of discrete distributions given as arrays."""
+"""Entropy, cross-entropy and KL divergence of discrete distributions given as arrays.
+
+Each function takes a fast path, then recomputes carefully only the rows where that path can be
+inaccurate:
+
+- the fast path of ``kl_divergence`` and ``js_divergence`` is one division, one log and one dot
+  product per pair. Its absolute error is a few ulps of 1 (``log(fl(p / q))`` is off by up to
+  one ulp of 1 when ``p / q`` is near 1), so a result below ``_CANCELLATION`` is recomputed from
+  terms that are each >= 0 and accurate to a few ulps, ``p log(p/q) - p + q`` as
+  ``q g((p - q) / q)`` with ``g(u) = (1 + u) log(1 + u) - u``: a sum that cannot cancel;
+- rows whose normalization underflowed a positive weight are recomputed from the logarithms of
+  the probabilities (see ``_validation._normalized``).
+
+Every result is then brought into its mathematical range, which rounding can leave by a few
+ulps: entropy in [0, log n], KL >= 0, JS in [0, log 2], cross-entropy >= entropy.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kltools._validation import _as_distribution, _as_distribution_pair, _log_base, _scalar_or_array
+from kltools._validation import (
+    _Probabilities,
+    _as_distribution_pair,
+    _as_probabilities,
+    _log_base,
+    _scalar_or_array,
+)
 
-# Below this, q can make p / q overflow to inf (p <= 1), so the ratio trick is not safe.
+# Below this, q can make p / q overflow to inf (p <= 1.5), so the ratio trick is not safe.
 _TINY = np.finfo(np.float64).tiny
 
+# A fast-path divergence below this is recomputed term by term. The fast path's absolute error
+# is about eps (1 + 3 sum_i p_i |log(p_i / q_i)|) <= eps (3 + 6 / D) by Pinsker, so above this
+# its relative error is below ~1e-13, about that of scipy.special.rel_entr.
+_CANCELLATION = 1e-3
 
-def _sum_p_log_q(p: np.ndarray, q: np.ndarray, q_min: np.ndarray) -> np.ndarray:
+# |u| up to which g(u) = (1 + u) log1p(u) - u and h(u) = g(u) + g(-u) are summed as series. Past
+# it the closed forms lose at most log2(2 / _CLOSE) = 5 bits to cancellation.
+_CLOSE = 1.0 / 16.0
+
+# Series coefficients: g(u) = u^2 sum_k (-1)^k u^k / ((k + 1) (k + 2)),
+# h(u) = u^2 sum_k u^(2k) / ((k + 1) (2k + 1)).
+_MAX_TERMS = 40
+_G_COEFFICIENTS = [(-1.0) ** k / ((k + 1) * (k + 2)) for k in range(_MAX_TERMS)]
+_H_COEFFICIENTS = [1.0 / ((k + 1) * (2 * k + 1)) for k in range(_MAX_TERMS)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast paths
+
+
+def _sum_p_log_q(p: np.ndarray, q: np.ndarray, q_min: float) -> np.ndarray:
     """Sum of p * log(q) over the last axis, with 0 log 0 = 0 and p log 0 = -inf for p > 0."""
-    if (q_min > 0).all():
+    if q_min > 0:
         # Nothing is zero: one log pass and a dot product.
         return np.vecdot(p, np.log(q))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -21,11 +63,9 @@ def _sum_p_log_q(p: np.ndarray, q: np.ndarray, q_min: np.ndarray) -> np.ndarray:
     return terms.sum(axis=-1)
 
 
-def _sum_p_log_ratio(
-    p: np.ndarray, p_min: np.ndarray, q: np.ndarray, q_min: np.ndarray
-) -> np.ndarray:
+def _sum_p_log_ratio(p: np.ndarray, p_min: float, q: np.ndarray, q_min: float) -> np.ndarray:
     """Sum of p * log(p / q) over the last axis, with the conventions of the KL divergence."""
-    if (p_min > 0).all() and (q_min >= _TINY).all():
+    if p_min > 0 and q_min >= _TINY:
         ratio = np.divide(p, q)
         np.log(ratio, out=ratio)
         return np.vecdot(p, ratio)
@@ -34,6 +74,254 @@ def _sum_p_log_ratio(
         log_p = np.log(p, out=np.zeros_like(p), where=p > 0)
         terms = np.where(p > 0, p * (log_p - np.log(q)), 0.0)
     return terms.sum(axis=-1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Careful paths: sums of terms that are each >= 0 and accurate to a few ulps
+
+
+def _series(u: np.ndarray, coefficients: list[float], power: int) -> np.ndarray:
+    """u^2 sum_k c_k (u^power)^k for |u| <= _CLOSE, with just enough terms for the largest |u|.
+
+    The coefficients decrease and the series starts at c_0 >= 1/2, so truncating after K terms
+    leaves a relative error below 2 c_K m^(power K) for m = max |u|.
+    """
+    m = float(np.max(np.abs(u), initial=0.0)) ** power
+    count = 1
+    while count < _MAX_TERMS and 2 * abs(coefficients[count]) * m**count > 2.0**-56:
+        count += 1
+    x = u * u if power == 2 else u
+    acc = np.full_like(u, coefficients[count - 1])
+    for c in reversed(coefficients[: count - 1]):
+        acc *= x
+        acc += c
+    acc *= u
+    acc *= u
+    return acc
+
+
+def _log_ratio(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """log(p / q) for p, q > 0: as the log of the ratio when it is a normal number, else as a
+    difference of logs (the ratio would overflow, or lose digits as a subnormal)."""
+    with np.errstate(over="ignore", under="ignore"):
+        ratio = p / q
+    safe = (ratio >= _TINY) & (ratio <= 1 / _TINY)
+    if safe.all():
+        return np.log(ratio)
+    return np.where(safe, np.log(np.where(safe, ratio, 1.0)), np.log(p) - np.log(q))
+
+
+def _far_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """p log(p / q) - p + q for entries with |p - q| > _CLOSE q (or q = 0), by the definition.
+
+    0 log(0 / q) = 0 gives q; p > 0 against q = 0 gives inf. The two parts differ by a factor
+    of at least 20 here, so the subtraction costs at most 5 bits.
+    """
+    out = q.copy()
+    positive = p > 0
+    out[positive & (q == 0)] = np.inf
+    both = positive & (q > 0)
+    if both.any():
+        pb, qb = p[both], q[both]
+        out[both] = np.maximum(pb * _log_ratio(pb, qb) - (pb - qb), 0.0)
+    return out
+
+
+def _relative_entropy_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """p log(p / q) - p + q >= 0, each to a few ulps, for probabilities p, q >= 0.
+
+    Where p and q agree to within _CLOSE this is q g(u) with u = (p - q) / q: p - q is exact
+    there (Sterbenz), so u is accurate to an ulp and the series for g needs no cancellation.
+    """
+    d = p - q
+    close = np.abs(d) <= _CLOSE * q
+    u = np.divide(d, q, out=np.zeros_like(d), where=close & (q > 0))  # p = q = 0: u = 0
+    terms = _series(u, _G_COEFFICIENTS, 1)
+    terms *= q
+    far = ~close
+    if far.any():
+        terms[far] = _far_terms(p[far], q[far])
+    return terms
+
+
+def _relative_entropy_terms_from_logs(
+    p: np.ndarray, q: np.ndarray, log_p: np.ndarray, log_q: np.ndarray
+) -> np.ndarray:
+    """The terms of `_relative_entropy_terms` for rows whose values may have underflowed but
+    whose logs are exact (-inf marks a zero weight): u = expm1(log p - log q)."""
+    positive_p, positive_q = np.isfinite(log_p), np.isfinite(log_q)
+    both = positive_p & positive_q
+    log_ratio = np.subtract(log_p, log_q, out=np.zeros_like(log_p), where=both)
+    with np.errstate(over="ignore"):  # a ratio beyond 1e308 is far, and taken below
+        u = np.expm1(log_ratio)
+    close = both & (np.abs(u) <= _CLOSE)
+    terms = _series(np.where(close, u, 0.0), _G_COEFFICIENTS, 1)
+    terms *= q
+    far = ~close
+    if far.any():
+        pf, qf, lrf = p[far], q[far], log_ratio[far]
+        positive_pf = positive_p[far]
+        out = np.where(positive_pf, np.maximum(pf * lrf - (pf - qf), 0.0), qf)
+        out[positive_pf & ~positive_q[far]] = np.inf
+        terms[far] = out
+    return terms
+
+
+def _accurate_sum(x: np.ndarray) -> np.ndarray:
+    """``sum(x)`` over the last axis, correct to about one rounding of the result.
+
+    Rump, Ogita and Oishi's error-free extraction ("Accurate floating-point summation part I",
+    SIAM J. Sci. Comput. 31(1), 2008, algorithm 3.2): with sigma a power of two at least
+    (n + 2) max |x|, ``(sigma + x) - sigma`` is the high part of every entry, computed exactly,
+    whose sum is exact in any order; the remainders are exact too and at most eps sigma. Each
+    pass thus removes about 53 - log2(n + 2) bits; passes continue until what is left cannot
+    change the result. The partial sums are accumulated without error (TwoSum). Entries must
+    be below 2**1000 in magnitude.
+    """
+    rest = np.array(x, dtype=np.float64)
+    n = rest.shape[-1]
+    extra = math.ceil(math.log2(n + 2))
+    high = np.zeros(rest.shape[:-1])
+    low = np.zeros_like(high)
+    for _ in range(4000 // max(1, 52 - extra)):  # enough for the whole exponent range
+        bound = np.abs(rest).max(axis=-1)
+        if not (n * bound > 2.0**-60 * np.abs(high + low)).any():
+            break
+        sigma = np.ldexp(1.0, np.frexp(bound)[1] + extra)[..., np.newaxis]
+        top = (sigma + rest) - sigma
+        rest -= top
+        part = top.sum(axis=-1)
+        total = high + part
+        back = total - high
+        low += (high - (total - back)) + (part - back)
+        high = total
+    return high + low
+
+
+def _broadcast_rows(values: np.ndarray, shape: tuple[int, ...], rows: np.ndarray) -> np.ndarray:
+    """The rows of `values`, broadcast to `shape`, selected by the boolean batch mask `rows`."""
+    return np.broadcast_to(values, shape)[rows]
+
+
+def _log_rows(prob: _Probabilities, shape: tuple[int, ...], rows: np.ndarray) -> np.ndarray:
+    """Natural logs of the selected rows (-inf for zero probabilities), exact even where the
+    values underflowed."""
+    if prob.log_values is not None:
+        return _broadcast_rows(prob.log_values, shape, rows)
+    values = _broadcast_rows(prob.values, shape, rows)
+    return np.log(values, out=np.full(values.shape, -np.inf), where=values > 0)
+
+
+def _in_log(prob: _Probabilities, batch: tuple[int, ...]) -> np.ndarray:
+    if prob.in_log is None:
+        return np.zeros(batch, dtype=bool)
+    return np.broadcast_to(prob.in_log, batch)
+
+
+def _careful_kl(p: _Probabilities, q: _Probabilities, rows: np.ndarray) -> np.ndarray:
+    """KL of the selected rows (boolean batch mask) as a sum of non-negative terms.
+
+    For distributions, sum_i p_i log(p_i / q_i) = sum_i (p_i log(p_i / q_i) - p_i + q_i). Where
+    both rows are used as given (``literal``) their sums may differ from 1 by rounding, and the
+    exact value of the formula for these floats is that sum plus sum_i (p_i - q_i). The
+    differences p_i - q_i are exact where p_i and q_i are within a factor 2 (Sterbenz), and
+    elsewhere their rounding is below eps times the term; their sum is taken exactly.
+    """
+    batch = rows.shape
+    shape = batch + (p.values.shape[-1],)
+    pv = _broadcast_rows(p.values, shape, rows)
+    qv = _broadcast_rows(q.values, shape, rows)
+    in_log = (_in_log(p, batch) | _in_log(q, batch))[rows]
+    if in_log.any():
+        terms = np.empty_like(pv)
+        terms[~in_log] = _relative_entropy_terms(pv[~in_log], qv[~in_log])
+        log_p = _log_rows(p, shape, rows)[in_log]
+        log_q = _log_rows(q, shape, rows)[in_log]
+        terms[in_log] = _relative_entropy_terms_from_logs(pv[in_log], qv[in_log], log_p, log_q)
+    else:
+        terms = _relative_entropy_terms(pv, qv)
+    divergence = terms.sum(axis=-1)
+
+    # Rows where both inputs are used as given: the exact value of the formula for these floats
+    # also holds sum(p) - sum(q), a few ulps of 1, which only an exact sum can give.
+    literal = (np.broadcast_to(p.literal, batch) & np.broadcast_to(q.literal, batch))[rows]
+    if literal.all():
+        divergence += _accurate_sum(pv - qv)
+    elif literal.any():
+        divergence[literal] += _accurate_sum(pv[literal] - qv[literal])
+    return divergence
+
+
+def _kl_nats(p: _Probabilities, q: _Probabilities) -> np.ndarray:
+    """KL divergence in nats, >= 0, of every (broadcast) row pair."""
+    divergence = np.array(_sum_p_log_ratio(p.values, p.smallest, q.values, q.smallest))
+    batch = divergence.shape
+    redo = divergence < _CANCELLATION
+    if p.in_log is not None or q.in_log is not None:
+        redo |= _in_log(p, batch) | _in_log(q, batch)
+    if redo.any():
+        divergence[redo] = _careful_kl(p, q, redo)
+    return np.maximum(divergence, 0.0)
+
+
+def _entropy_nats(p: _Probabilities) -> np.ndarray:
+    """Entropy in nats, in [0, log n], of every row. The terms -p log p are all >= 0: no
+    cancellation, so no careful path is needed."""
+    entropy = np.array(-_sum_p_log_q(p.values, p.values, p.smallest))
+    if p.in_log is not None and p.in_log.any():
+        values, log_values = p.values[p.in_log], p.log_values[p.in_log]
+        terms = np.multiply(values, log_values, out=np.zeros_like(values), where=values > 0)
+        entropy[p.in_log] = -terms.sum(axis=-1)
+    # -0.0 for a certain outcome and a few ulps outside [0, log n] from rounding: + 0.0 and clip.
+    return np.clip(entropy, 0.0, math.log(p.values.shape[-1])) + 0.0
+
+
+def _careful_js(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """JS divergence of row pairs as (1/4) sum_i (p_i + q_i) h(u_i), u = (p - q) / (p + q).
+
+    With m = (p + q) / 2, p log(p / m) + q log(q / m) = m h(u) with
+    h(u) = (1 + u) log(1 + u) + (1 - u) log(1 - u) >= 0, so the sum cannot cancel; the sums of
+    p and q need not be equal, since their difference drops out of JS exactly.
+    """
+    total = p + q
+    d = p - q
+    close = np.abs(d) <= _CLOSE * total
+    u = np.divide(d, total, out=np.zeros_like(d), where=close & (total > 0))
+    terms = _series(u, _H_COEFFICIENTS, 2)
+    terms *= total
+    far = ~close
+    if far.any():
+        pf, qf, tf = p[far], q[far], total[far]
+        out = np.zeros_like(pf)
+        for a in (pf, qf):  # 2 a log(2 a / (p + q)), 0 where a = 0; tf > 0 wherever a > 0
+            positive = a > 0
+            out[positive] += 2 * a[positive] * np.log(2 * a[positive] / tf[positive])
+        terms[far] = np.maximum(out, 0.0)
+    return 0.25 * terms.sum(axis=-1)
+
+
+def _js_nats(p: _Probabilities, q: _Probabilities) -> np.ndarray:
+    """JS divergence in nats, in [0, log 2], of every (broadcast) row pair."""
+    p_arr, q_arr = p.values, q.values
+    # KL(p || m) with m = (p + q) / 2 is (1/2) sum 2p log(2p / (p + q)). Doubling is exact, while
+    # halving p + q would round the smallest subnormals to 0 and make the divergence jump.
+    total = p_arr + q_arr
+    total_min = max(p.smallest, q.smallest)  # a lower bound of min(p + q) is all the kernel needs
+    divergence = np.array(0.25 * (
+        _sum_p_log_ratio(2 * p_arr, 2 * p.smallest, total, total_min)
+        + _sum_p_log_ratio(2 * q_arr, 2 * q.smallest, total, total_min)
+    ))
+    redo = divergence < _CANCELLATION
+    if redo.any():
+        shape = redo.shape + (p_arr.shape[-1],)
+        divergence[redo] = _careful_js(
+            _broadcast_rows(p_arr, shape, redo), _broadcast_rows(q_arr, shape, redo)
+        )
+    return np.clip(divergence, 0.0, math.log(2.0))
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
 
 
 def entropy(
@@ -46,27 +334,35 @@ def entropy(
     p : array_like
         Probabilities along `axis`; other axes are batch axes.
     base : float, optional
-        Base of the logarithm: None (default) gives nats, 2 gives bits. Must be finite, > 0
-        and != 1.
+        Base of the logarithm: None (default) gives nats, 2 gives bits. Must be finite and
+        > 1.
     axis : int, optional
         Axis along which `p` is a distribution. Default -1.
     normalize : bool, optional
-        If True, `p` holds non-negative weights (such as counts) that are rescaled to sum to 1.
-        If False (default), `p` must already sum to 1 within ``1e-6``.
+        If True, `p` holds non-negative weights (such as counts) that are divided by their sum.
+        If False (default), `p` must already sum to 1 within ``max(1e-6, n * eps)`` (at most
+        0.5), n being its length along `axis` and eps the machine epsilon of its dtype: 1e-6
+        for float64 and integer input, ``n * 1.2e-7`` for float32 (0.0038 for 32,000
+        classes), ``n * 9.8e-4`` for float16. That is the rounding-error bound of a softmax
+        computed in that dtype, so a softmax's output is always accepted. Only True or False
+        (bool or numpy.bool\_) is accepted.
 
     Returns
     -------
     float or ndarray
         The entropy, a float for a single distribution and an array of the batch shape
-        otherwise. Always >= 0.
+        otherwise. Always between 0 and :math:`\log n`.
 
     Raises
     ------
     TypeError
-        If `p` is not an array of real numbers.
+        If `p` is not an array of real numbers (the message says what to pass instead, for
+        instance ``p.detach()`` for a tensor that requires grad), `normalize` is not a bool or
+        `base` is not a real number.
     ValueError
         If `p` is empty along `axis`, has negative, NaN or infinite entries, does not sum to 1
-        (with ``normalize=False``), or `base` is invalid.
+        (with ``normalize=False``) or sums to 0 (with ``normalize=True``), or `base` is not
+        finite and > 1.
 
     See Also
     --------
@@ -83,6 +379,14 @@ def entropy(
     (:math:`1\ \text{bit} = \ln 2\ \text{nats}`). Entropy is a property of a probability
     distribution; for a data set, pass its empirical distribution (counts with
     ``normalize=True``).
+
+    A `p` that sums to 1 up to the rounding of summing it (``n * 2.2e-16``) is used as given.
+    One that is accepted by the tolerance but further from 1 stands for the distribution
+    ``p / sum(p)``, and that is what is measured, so the result is always the entropy of a
+    distribution. Rounding can still push a sum a few ulps outside :math:`[0, \log n]`; the
+    result is clamped to that range. With ``normalize=True`` a probability too small for a
+    double is handled through its logarithm, :math:`\log w_i - \log \sum_j w_j`, never
+    rounded to 0.
 
     Unlike ``scipy.stats.entropy``, unnormalized input is an error unless ``normalize=True``
     is asked for.
@@ -113,11 +417,19 @@ def entropy(
 
     >>> kltools.entropy([[1.0, 0.0], [0.5, 0.5]], base=2)
     array([0., 1.])
+
+    float32 probabilities are accepted within their own rounding error:
+
+    >>> import math
+    >>> import numpy as np
+    >>> logits = np.random.default_rng(0).normal(size=32_000).astype(np.float32)
+    >>> probs = np.exp(logits) / np.exp(logits).sum()
+    >>> 0 <= kltools.entropy(probs) <= math.log(32_000)
+    True
     """
     log_base = _log_base(base)
-    p_arr, p_min = _as_distribution(p, "p", axis, normalize)
-    # -sum p log p can come out as -0.0 for a certain outcome; + 0.0 turns it into 0.0.
-    return _scalar_or_array(-_sum_p_log_q(p_arr, p_arr, p_min) / log_base + 0.0)
+    probabilities = _as_probabilities(p, "p", axis, normalize)
+    return _scalar_or_array(_entropy_nats(probabilities) / log_base)
 
 
 def cross_entropy(
@@ -137,28 +449,34 @@ def cross_entropy(
     q : array_like
         The model distribution, same length as `p` along `axis`; batch axes broadcast.
     base : float, optional
-        Base of the logarithm: None (default) gives nats, 2 gives bits.
+        Base of the logarithm: None (default) gives nats, 2 gives bits. Must be finite and
+        > 1.
     axis : int, optional
         Axis along which `p` and `q` are distributions. Default -1.
     normalize : bool, optional
-        If True, rescale both inputs to sum to 1 (for counts). If False (default), each must
-        already sum to 1 within ``1e-6``.
+        If True, divide both inputs by their sums (for counts). If False (default), each must
+        already sum to 1 within ``max(1e-6, n * eps)`` (at most 0.5), n being the length along
+        `axis` and eps the machine epsilon of the input's dtype: 1e-6 for float64 and integer
+        input, ``n * 1.2e-7`` for float32, so that any float32 or float16 softmax output is
+        accepted. Only True or False is accepted.
 
     Returns
     -------
     float or ndarray
-        :math:`H(p, q)`, a float for a single pair and an array of the broadcast batch shape
-        otherwise; ``inf`` where `p` puts positive probability on a category that `q` gives
-        probability zero.
+        :math:`H(p, q) \ge H(p)`, a float for a single pair and an array of the broadcast batch
+        shape otherwise; ``inf`` where `p` puts positive probability on a category that `q`
+        gives probability zero.
 
     Raises
     ------
     TypeError
-        If `p` or `q` is not an array of real numbers.
+        If `p` or `q` is not an array of real numbers, `normalize` is not a bool or `base` is
+        not a real number.
     ValueError
         If either input is empty, has negative, NaN or infinite entries, does not sum to 1
-        (with ``normalize=False``); if their lengths along `axis` differ or their batch shapes
-        do not broadcast; if `base` is invalid.
+        (with ``normalize=False``) or sums to 0 (with ``normalize=True``); if their lengths
+        along `axis` differ or their batch shapes do not broadcast; if `base` is not finite
+        and > 1.
 
     See Also
     --------
@@ -172,7 +490,9 @@ def cross_entropy(
 
     with :math:`0 \log q_i = 0` for any :math:`q_i`, including zero. It is the average code
     length, in nats or bits, of outcomes drawn from `p` and encoded with a code that is optimal
-    for `q`.
+    for `q`. It is computed as that sum of :func:`entropy` and :func:`kl_divergence`, which
+    keeps it at least :math:`H(p)` despite rounding; inputs whose sums differ from 1 by more
+    than rounding are taken as the distributions they stand for, as described there.
 
     References
     ----------
@@ -195,8 +515,9 @@ def cross_entropy(
     inf
     """
     log_base = _log_base(base)
-    p_arr, _, q_arr, q_min = _as_distribution_pair(p, q, axis, normalize)
-    return _scalar_or_array(-_sum_p_log_q(p_arr, q_arr, q_min) / log_base + 0.0)
+    p_probs, q_probs = _as_distribution_pair(p, q, axis, normalize)
+    nats = _entropy_nats(p_probs) + _kl_nats(p_probs, q_probs)
+    return _scalar_or_array(nats / log_base)
 
 
 def kl_divergence(
@@ -217,12 +538,16 @@ def kl_divergence(
         The approximating (model) distribution, same length as `p` along `axis`; batch axes
         broadcast.
     base : float, optional
-        Base of the logarithm: None (default) gives nats, 2 gives bits.
+        Base of the logarithm: None (default) gives nats, 2 gives bits. Must be finite and
+        > 1.
     axis : int, optional
         Axis along which `p` and `q` are distributions. Default -1.
     normalize : bool, optional
-        If True, rescale both inputs to sum to 1 (for counts). If False (default), each must
-        already sum to 1 within ``1e-6``.
+        If True, divide both inputs by their sums (for counts). If False (default), each must
+        already sum to 1 within ``max(1e-6, n * eps)`` (at most 0.5), n being the length along
+        `axis` and eps the machine epsilon of the input's dtype: 1e-6 for float64 and integer
+        input, ``n * 1.2e-7`` for float32, so that any float32 or float16 softmax output is
+        accepted. Only True or False is accepted.
 
     Returns
     -------
@@ -234,11 +559,13 @@ def kl_divergence(
     Raises
     ------
     TypeError
-        If `p` or `q` is not an array of real numbers.
+        If `p` or `q` is not an array of real numbers, `normalize` is not a bool or `base` is
+        not a real number.
     ValueError
         If either input is empty, has negative, NaN or infinite entries, does not sum to 1
-        (with ``normalize=False``); if their lengths along `axis` differ or their batch shapes
-        do not broadcast; if `base` is invalid.
+        (with ``normalize=False``) or sums to 0 (with ``normalize=True``); if their lengths
+        along `axis` differ or their batch shapes do not broadcast; if `base` is not finite
+        and > 1.
 
     See Also
     --------
@@ -256,11 +583,29 @@ def kl_divergence(
     when outcomes from `p` are encoded with a code built for `q`. It is not symmetric in `p`
     and `q`, and it is not a metric.
 
-    By Gibbs' inequality the divergence is never negative. Floating-point rounding can push a
-    sum of terms of both signs a few ulps below zero when `p` and `q` are nearly equal; such a
-    result is returned as 0, which is within the rounding error (an absolute error of a few
-    times ``1e-16`` per category). The probabilities themselves may be as small as the smallest
-    subnormal double: the ratio :math:`p_i / q_i` is never formed where it could overflow.
+    Accuracy. A one-pass sum of :math:`p_i \log(p_i / q_i)` has an absolute error of a few
+    ulps of 1, which is all of the result when `p` and `q` are nearly equal. A result below
+    ``1e-3`` is therefore recomputed from terms that are each >= 0 and accurate to a few ulps,
+
+    .. math::
+
+        p_i \log \frac{p_i}{q_i} - p_i + q_i = q_i\, g\!\left(\frac{p_i - q_i}{q_i}\right),
+        \qquad g(u) = (1 + u) \log(1 + u) - u ,
+
+    whose sum is the divergence when both sum to 1; the relative error is then a few ulps
+    however close `p` and `q` are. The probabilities may be as small as the smallest subnormal
+    double: the ratio :math:`p_i / q_i` is never formed where it could overflow.
+
+    Which value is computed. A `p` (or `q`) that sums to 1 up to the rounding of summing it
+    (``n * 2.2e-16``) is used as given, and the result is the exact value of the formula for
+    these floats, rounding-level ``sum(p) - sum(q)`` included. One that is accepted by the
+    tolerance but further from 1 stands for the distribution ``p / sum(p)``, and that is what
+    is compared, as with ``normalize=True`` (and as ``scipy.stats.entropy`` does): the result
+    is always the divergence of two distributions. By Gibbs' inequality it is never negative;
+    an exact value a few ulps below 0 (possible only for unnormalized floats) is returned as 0.
+    With ``normalize=True`` the ``inf`` convention is decided on the weights, before dividing,
+    and a normalized probability too small for a double is handled through its logarithm,
+    :math:`\log w_i - \log \sum_j w_j`, never rounded to 0.
 
     References
     ----------
@@ -285,11 +630,17 @@ def kl_divergence(
 
     >>> kltools.kl_divergence([0.5, 0.5], [1.0, 0.0]), kltools.kl_divergence([1.0, 0.0], [0.5, 0.5])
     (inf, 0.6931471805599453)
+
+    Nearly equal distributions keep their digits (the divergence is about
+    :math:`\tfrac12 \sum_i (p_i - q_i)^2 / q_i`):
+
+    >>> b = 0.7 * (1 + 1e-8)
+    >>> kltools.kl_divergence([1 - 0.7, 0.7], [1 - b, b])  # doctest: +ELLIPSIS
+    1.1666...e-16
     """
     log_base = _log_base(base)
-    p_arr, p_min, q_arr, q_min = _as_distribution_pair(p, q, axis, normalize)
-    divergence = _sum_p_log_ratio(p_arr, p_min, q_arr, q_min)
-    return _scalar_or_array(np.maximum(divergence, 0.0) / log_base)
+    p_probs, q_probs = _as_distribution_pair(p, q, axis, normalize)
+    return _scalar_or_array(_kl_nats(p_probs, q_probs) / log_base + 0.0)
 
 
 def js_divergence(
@@ -300,10 +651,11 @@ def js_divergence(
     Parameters
     ----------
     p, q : array_like
-        Probabilities along `axis`, each summing to 1 within ``1e-6``; same length along
-        `axis`; batch axes broadcast.
+        Probabilities along `axis`, each summing to 1 within ``max(1e-6, n * eps)`` as for
+        :func:`kl_divergence`; same length along `axis`; batch axes broadcast.
     base : float, optional
-        Base of the logarithm: None (default) gives nats, 2 gives bits.
+        Base of the logarithm: None (default) gives nats, 2 gives bits. Must be finite and
+        > 1.
     axis : int, optional
         Axis along which `p` and `q` are distributions. Default -1.
 
@@ -316,7 +668,7 @@ def js_divergence(
     Raises
     ------
     TypeError
-        If `p` or `q` is not an array of real numbers.
+        If `p` or `q` is not an array of real numbers, or `base` is not a real number.
     ValueError
         As for :func:`kl_divergence`.
 
@@ -336,6 +688,14 @@ def js_divergence(
     is. The square root of the divergence is a metric; ``scipy.spatial.distance.jensenshannon``
     returns that square root, so this function returns its square.
 
+    A result below ``1e-3`` is recomputed as
+    :math:`\tfrac14 \sum_i (p_i + q_i)\, h(u_i)` with :math:`u_i = (p_i - q_i)/(p_i + q_i)` and
+    :math:`h(u) = (1 + u)\log(1 + u) + (1 - u)\log(1 - u) \ge 0`, a sum that cannot cancel, so
+    nearly equal distributions keep a relative accuracy of a few ulps. Inputs whose sums differ
+    from 1 by more than rounding are taken as the distributions ``p / sum(p)`` they stand for,
+    as in :func:`kl_divergence`; the result is clamped to :math:`[0, \log 2]`, which rounding
+    can leave by a few ulps.
+
     References
     ----------
     .. [1] J. Lin, "Divergence Measures Based on the Shannon Entropy", IEEE Transactions on
@@ -351,14 +711,5 @@ def js_divergence(
     True
     """
     log_base = _log_base(base)
-    p_arr, p_min, q_arr, q_min = _as_distribution_pair(p, q, axis, normalize=False)
-    # KL(p || m) with m = (p + q) / 2 is (1/2) sum 2p log(2p / (p + q)). Doubling is exact, while
-    # halving p + q would round the smallest subnormals to 0 and make the divergence jump.
-    total = p_arr + q_arr
-    total_min = np.maximum(p_min, q_min)  # a lower bound of min(p + q) is all the kernel needs
-    divergence = 0.25 * (
-        _sum_p_log_ratio(2 * p_arr, 2 * p_min, total, total_min)
-        + _sum_p_log_ratio(2 * q_arr, 2 * q_min, total, total_min)
-    )
-    # Bounded by log 2 in exact arithmetic; rounding may step a few ulps outside.
-    return _scalar_or_array(np.clip(divergence, 0.0, np.log(2.0)) / log_base)
+    p_probs, q_probs = _as_distribution_pair(p, q, axis, normalize=False)
+    return _scalar_or_array(_js_nats(p_probs, q_probs) / log_base + 0.0)
