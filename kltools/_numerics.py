@@ -229,19 +229,24 @@ def _log_ratio(x, y) -> np.ndarray:
         return np.where(near, np.log1p((x - y) / y), np.where(normal, np.log(q), np.log(x) - np.log(y)))
 
 
-def _ratio_minus_one(x1, y1, x2, y2) -> np.ndarray:
-    """``x1 * y1 / (x2 * y2) - 1`` for positive finite arguments, accurate near 0.
+def _ratio_minus_one(x1, y1, x2, y2, y1_low=0.0, y2_low=0.0) -> np.ndarray:
+    """``x1 * (y1 + y1_low) / (x2 * (y2 + y2_low)) - 1`` for positive finite x, y, accurate near 0.
 
     The mantissa products are formed exactly (two-product) and subtracted after aligning their
     powers of two, so the result has a few ulps of relative error even when the two products
-    agree to many digits. Far from 1 it is the rounded quotient minus 1 (``inf`` on overflow).
+    agree to many digits. ``y1_low`` and ``y2_low`` are optional low parts of double-double
+    values (such as the sums of :func:`_dd_sum`). Far from 1 it is the rounded quotient minus 1
+    (``inf`` on overflow).
     """
-    m1, e1 = np.frexp(_as_float(x1))
-    n1, f1 = np.frexp(_as_float(y1))
-    m2, e2 = np.frexp(_as_float(x2))
-    n2, f2 = np.frexp(_as_float(y2))
+    x1, y1, x2, y2, y1_low, y2_low = np.broadcast_arrays(*map(_as_float, (x1, y1, x2, y2, y1_low, y2_low)))
+    m1, e1 = np.frexp(x1)
+    n1, f1 = np.frexp(y1)
+    m2, e2 = np.frexp(x2)
+    n2, f2 = np.frexp(y2)
     p1, r1 = _two_prod(m1, n1)  # mantissas in [1/2, 1): no overflow, exact
     p2, r2 = _two_prod(m2, n2)
+    r1 = r1 + m1 * np.ldexp(y1_low, -f1)
+    r2 = r2 + m2 * np.ldexp(y2_low, -f2)
     shift = (e1.astype(np.int64) + f1) - (e2.astype(np.int64) + f2)
     near = np.abs(shift) <= 2
     s = np.where(near, shift, 0).astype(np.int32)
