@@ -240,6 +240,19 @@ def test_uniform_entropy(low, high):
     assert_close(entropy(stats.randint(low, high)), math.log(high - low))
 
 
+def test_heavy_edges_and_huge_finite_supports():
+    # U-shaped beta-binomial: mass piles up at both ends of a support of 1e5 + 1 points
+    k = np.arange(0, 10**5 + 1)
+    pmf = stats.betabinom(10**5, 0.5, 0.5).pmf(k)
+    assert_close(entropy(stats.betabinom(10**5, 0.5, 0.5)), math.fsum(-pmf * np.log(pmf)))
+    # zipfian over 1e12 points: H = log H(n, a) + a E[log k]; for a = 0 it is uniform
+    assert_close(entropy(stats.zipfian(0.0, 10**12)), math.log(1e12))
+    n, a = 10**12, 2.5
+    harmonic = mp.zeta(a) - mp.zeta(a, n + 1)
+    mean_log = -mp.diff(lambda s: mp.zeta(s) - mp.zeta(s, n + 1), a) / harmonic
+    assert_close(entropy(stats.zipfian(a, n)), mp.log(harmonic) + a * mean_log)
+
+
 def test_degenerate_entropies_are_zero():
     for dist in [stats.binom(10, 0), stats.binom(10, 1), stats.bernoulli(1), stats.bernoulli(0),
                  stats.poisson(0), stats.geom(1), stats.nbinom(3, 1), stats.randint(4, 5)]:

@@ -607,8 +607,9 @@ def _sum_lattice(
         expected = 1.0 - left_tail - right_tail
         if not abs(mass - expected) <= _MASS_TOL:
             raise ValueError(
-                f"the masses of p ({lattice.name}) add up to {mass!r} over its support instead "
-                f"of {expected!r}: its pmf cannot be summed to the promised accuracy here"
+                f"the masses of p ({lattice.name}) add up to {float(mass)!r} over its support "
+                f"instead of {float(expected)!r}: its log-pmf is not accurate enough here to be "
+                "summed to the promised accuracy"
             )
         # What the window leaves out: each tail's mass times the size of the summand per unit
         # of mass at the window's end (doubled for the growth beyond it).
