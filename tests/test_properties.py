@@ -116,6 +116,99 @@ def test_entropy_bounds(p):
     assert 0 <= h <= math.log(len(p)) * (1 + 1e-12)
 
 
+# ---------------------------------------------------------------------------------------------
+# Accuracy and range at the corners (issue #8, classes 11, 13, 14); oracle: mpmath
+
+
+EPS = np.finfo(np.float64).eps
+
+
+@st.composite
+def exactly_normalized_near_pairs(draw):
+    """p and q = p (1 + 1e-16..1e-3 relative), each summing to exactly 1: integers times 2**-53."""
+    n = draw(st.integers(2, 16))
+    weights = draw(arrays(np.float64, n, elements=st.floats(1e-6, 1.0)))
+    m = np.maximum(np.floor(weights / weights.sum() * 2.0**53), 1.0)
+    m[np.argmax(m)] += 2.0**53 - m.sum()
+    scale = 10.0 ** draw(st.floats(-16, -3))
+    z = draw(arrays(np.float64, n, elements=st.floats(-1, 1)))
+    step = np.round(m * scale * z)
+    step[np.argmax(m)] -= step.sum()
+    m2 = m + step
+    assume(np.all(m2 > 0) and np.all(m > 0))
+    return m / 2.0**53, m2 / 2.0**53
+
+
+def mp_kl(p, q):
+    with mpmath.workdps(50):
+        return mpmath.fsum(
+            mpmath.mpf(float(a)) * mpmath.log(mpmath.mpf(float(a)) / mpmath.mpf(float(b)))
+            for a, b in zip(p, q) if a
+        )
+
+
+@given(exactly_normalized_near_pairs())
+def test_nearly_equal_pairs_keep_relative_accuracy(pq):
+    p, q = pq
+    exact_kl, exact_js = mp_kl(p, q), mpmath.mpf(reference_js_exact(p, q))
+    for value, exact in ((kl_divergence(p, q), exact_kl), (js_divergence(p, q), exact_js)):
+        if exact == 0:
+            assert value == 0
+        else:
+            assert abs(mpmath.mpf(value) - exact) <= 8 * EPS * exact
+
+
+def reference_js_exact(p, q):
+    with mpmath.workdps(50):
+        total = mpmath.mpf(0)
+        for pi, qi in zip(p, q):
+            pi, qi = mpmath.mpf(float(pi)), mpmath.mpf(float(qi))
+            m = (pi + qi) / 2
+            total += (pi * mpmath.log(pi / m) if pi else 0) + (qi * mpmath.log(qi / m) if qi else 0)
+        return total / 2
+
+
+@given(pairs(), st.floats(-9e-7, 9e-7), st.floats(-9e-7, 9e-7))
+def test_results_stay_in_range_for_any_accepted_sum(pq, dp, dq):
+    p, q = pq[0] * (1 + dp), pq[1] * (1 + dq)
+    h, n = entropy(p), len(p)
+    assert 0 <= h <= math.log(n)
+    assert kl_divergence(p, q) >= 0 and kl_divergence(q, p) >= 0
+    assert cross_entropy(p, q) >= h
+    assert 0 <= js_divergence(p, q) <= math.log(2)
+
+
+weights = arrays(
+    np.float64, st.integers(2, 8),
+    elements=st.one_of(st.just(0.0), st.floats(5e-324, 1.7e308, allow_subnormal=True)),
+)
+
+
+@given(weights, weights)
+def test_normalize_keeps_the_conventions_at_any_dynamic_range(w, v):
+    n = min(len(w), len(v))
+    w, v = w[:n], v[:n]
+    assume(w.any() and v.any())
+    value = kl_divergence(w, v, normalize=True)
+    mismatch = np.any((w > 0) & (v == 0))
+    assert (value == math.inf) == mismatch  # decided on the weights, before any underflow
+    if mismatch:
+        return
+    with mpmath.workdps(700):  # enough for every double exactly, 1 + 1e-300 included
+        mw, mv = [mpmath.mpf(float(x)) for x in w], [mpmath.mpf(float(x)) for x in v]
+        sw, sv = mpmath.fsum(mw), mpmath.fsum(mv)
+        pw = [x / sw for x in mw]
+        qv = [x / sv for x in mv]
+        exact = mpmath.fsum(a * mpmath.log(a / b) for a, b in zip(pw, qv) if a)
+        # Dividing by the sums rounds each probability (eps / 2 relative), and logs of tiny
+        # ones carry eps |log p|: the divergence can move by eps times these sums. Above 1e-3
+        # the one-pass sum is kept, whose absolute error is a few eps (see kl_divergence).
+        spread = mpmath.fsum(a * (abs(mpmath.log(a / b)) + abs(mpmath.log(a)) + abs(mpmath.log(b)))
+                             for a, b in zip(pw, qv) if a)
+        one_pass = 4 * EPS if exact > 9e-4 else 0
+        assert abs(mpmath.mpf(value) - exact) <= 8 * EPS * (exact + spread) + one_pass + 1e-300
+
+
 finite = dict(allow_nan=False, allow_infinity=False)
 
 
