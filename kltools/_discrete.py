@@ -593,8 +593,11 @@ def kl_divergence(
         \qquad g(u) = (1 + u) \log(1 + u) - u ,
 
     whose sum is the divergence when both sum to 1; the relative error is then a few ulps
-    however close `p` and `q` are. The probabilities may be as small as the smallest subnormal
-    double: the ratio :math:`p_i / q_i` is never formed where it could overflow.
+    however close `p` and `q` are. Inputs that are divided by their sums (``normalize=True``,
+    or sums off by more than rounding, below) carry the rounding of that division, half an ulp
+    per probability, which moves the divergence by about ``1e-16 * sum(|p - q|)``. The
+    probabilities may be as small as the smallest subnormal double: the ratio
+    :math:`p_i / q_i` is never formed where it could overflow.
 
     Which value is computed. A `p` (or `q`) that sums to 1 up to the rounding of summing it
     (``n * 2.2e-16``) is used as given, and the result is the exact value of the formula for

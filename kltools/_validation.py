@@ -171,6 +171,8 @@ def _as_probabilities(x: ArrayLike, name: str, axis: int, normalize: bool) -> _P
         total = arr.sum(axis=-1)
     if not np.isfinite(total).all():
         _describe_nonfinite(arr, name)  # otherwise finite entries whose sum overflows
+    if arr.size == 0:  # an empty batch of distributions: nothing to check or compute
+        return _Probabilities(arr, 1.0, np.ones(arr.shape[:-1], dtype=bool))
     smallest = float(arr.min())  # over every row at once: much faster than per row
     if smallest < 0:
         raise ValueError(f"{name} has a negative entry ({smallest:g}); probabilities are >= 0")

@@ -228,3 +228,11 @@ def test_real_torch_tensor_that_requires_grad():
     with pytest.raises(TypeError, match=r"^p is a tensor that requires grad; pass p\.detach\(\)$"):
         entropy(p)
     assert entropy(p.detach()) == pytest.approx(math.log(2))
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_an_empty_batch_gives_an_empty_result(normalize):
+    empty = np.zeros((0, 3))
+    for result in (entropy(empty, normalize=normalize), kl_divergence(empty, empty, normalize=normalize),
+                   cross_entropy(empty, empty, normalize=normalize), js_divergence(empty, empty)):
+        assert isinstance(result, np.ndarray) and result.shape == (0,)
