@@ -262,14 +262,10 @@ def test_entropy_by_quadrature_of_student_t(df):
 
 
 def test_entropy_of_a_distribution_scipy_cannot_integrate_names_the_problem():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            value = kltools.entropy_of(stats.levy_stable(1.5, 0))
-        except ArithmeticError as error:
-            assert "1e-6" in str(error)
-        else:
-            assert math.isfinite(value)
+    # SciPy's own entropy() fails with "only 0-dimensional arrays..." and its quantiles are
+    # too slow to integrate over: the error must say so
+    with pytest.raises(ValueError, match="levy_stable by numerically inverting"):
+        kltools.entropy_of(stats.levy_stable(1.5, 0))
 
 
 @pytest.mark.parametrize("exponent", [-1.0, 0.0, 0.3, 0.6, 0.9])
@@ -278,7 +274,7 @@ def test_tail_remainder_error_covers_the_truth(exponent):
     for m in (0, 1, 2):
         g = lambda v: v ** -exponent * np.log(1 / v) ** m  # noqa: E731
         values = g(tails.PROBES)
-        cut = np.arange(len(values)) < 40  # pretend only 40 decades resolve
+        cut = tails.DECADES <= 40  # pretend only 40 decades resolve
         tail = tails.analyse(values, cut)
         v0 = mp.mpf(tail.v_min)
         truth = mp.quad(lambda t: t ** -exponent * mp.log(1 / t) ** m, [0, v0])
@@ -287,5 +283,6 @@ def test_tail_remainder_error_covers_the_truth(exponent):
 
 def test_tail_that_grows_like_one_over_v_is_divergent():
     for exponent in (1.0, 1.2, 2.0):
-        values = tails.PROBES ** -exponent * (1 + np.log(1 / tails.PROBES))
+        with np.errstate(over="ignore"):  # inf beyond the double range: still growth
+            values = tails.PROBES**-exponent * (1 + np.log(1 / tails.PROBES))
         assert tails.analyse(values, np.isfinite(values)).divergence == 1

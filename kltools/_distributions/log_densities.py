@@ -7,8 +7,9 @@ The functions below work in log space from the parameters, so a ``-inf`` they re
 the density is zero (outside the support) or that the log-density itself is below the smallest
 double (about ``-1.8e308``).
 
-Each entry of ``_STANDARD_LOG_DENSITIES`` takes the standardized variable ``z = (x - loc) / scale``
-and the shape parameters, and returns ``log f(z)``; :func:`log_density` adds ``-log(scale)``.
+Each entry of ``_STANDARD_LOG_DENSITIES`` takes the standardized variable ``z = (x - loc) / scale``,
+``log|z|`` (computed separately, so that it stays finite where z over- or underflows) and the
+shape parameters, and returns ``log f(z)``; :func:`log_density` adds ``-log(scale)``.
 Families without an entry fall back to SciPy's ``logpdf`` (see :func:`log_density`).
 """
 
@@ -24,12 +25,12 @@ _HALF_LOG_TWO_PI = 0.5 * np.log(2 * np.pi)
 _LARGE = 1e150  # beyond this |z|, z**2 would overflow: use logarithms of |z| instead
 
 
-def _log1p_square(z: np.ndarray) -> np.ndarray:
-    """log(1 + z**2) without overflow for huge |z|."""
+def _log1p_square(z: np.ndarray, log_abs_z: np.ndarray) -> np.ndarray:
+    """log(1 + z**2) without overflow for huge |z| (where z itself may have overflowed)."""
     a = np.abs(z)
     big = a > _LARGE
     safe = np.where(big, 1.0, a)
-    return np.where(big, 2 * np.log(np.where(big, a, 1.0)), np.log1p(safe * safe))
+    return np.where(big, 2 * log_abs_z, np.log1p(safe * safe))
 
 
 def _log_inside(z: np.ndarray, inside: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -41,112 +42,115 @@ def _safe_log(z: np.ndarray) -> np.ndarray:
         return np.log(z)
 
 
-def _norm(z):
+def _norm(z, log_abs_z):
     a = np.abs(z)
     with np.errstate(over="ignore"):  # the log-density is below -1.8e308 there: -inf is its rounding
         return -0.5 * a * a - _HALF_LOG_TWO_PI
 
 
-def _halfnorm(z):
-    return _log_inside(z, z >= 0, _norm(z) + np.log(2.0))
+def _halfnorm(z, log_abs_z):
+    return _log_inside(z, z >= 0, _norm(z, log_abs_z) + np.log(2.0))
 
 
-def _laplace(z):
+def _laplace(z, log_abs_z):
     return -np.abs(z) - np.log(2.0)
 
 
-def _cauchy(z):
-    return -np.log(np.pi) - _log1p_square(z)
+def _cauchy(z, log_abs_z):
+    return -np.log(np.pi) - _log1p_square(z, log_abs_z)
 
 
-def _t(z, df):
+def _t(z, log_abs_z, df):
     from scipy import special
 
     const = special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(df * np.pi)
     scaled = z / np.sqrt(df)
-    return const - (df + 1) / 2 * _log1p_square(scaled)
+    return const - (df + 1) / 2 * _log1p_square(scaled, log_abs_z - 0.5 * np.log(df))
 
 
-def _logistic(z):
+def _logistic(z, log_abs_z):
     a = np.abs(z)
     return -a - 2 * np.log1p(np.exp(-a))
 
 
-def _expon(z):
+def _expon(z, log_abs_z):
     return _log_inside(z, z >= 0, -z)
 
 
-def _gamma(z, a):
+def _gamma(z, log_abs_z, a):
     from scipy import special
 
     with np.errstate(divide="ignore", invalid="ignore"):
         # (a - 1) log z is 0 for a = 1 even at z = 0
-        power = np.where(a == 1, 0.0, (a - 1) * _safe_log(np.maximum(z, 0.0)))
+        power = np.where(a == 1, 0.0, (a - 1) * log_abs_z)
     return _log_inside(z, z >= 0, power - z - special.gammaln(a))
 
 
-def _chi2(z, df):
-    return _gamma(z / 2, df / 2) - np.log(2.0)
+def _chi2(z, log_abs_z, df):
+    return _gamma(z / 2, log_abs_z - np.log(2.0), df / 2) - np.log(2.0)
 
 
-def _invgamma(z, a):
+def _invgamma(z, log_abs_z, a):
     from scipy import special
 
     positive = z > 0
     zz = np.where(positive, z, 1.0)
-    return _log_inside(z, positive, -(a + 1) * np.log(zz) - 1 / zz - special.gammaln(a))
+    with np.errstate(over="ignore"):  # 1/z beyond the double range: the log-density is -inf
+        return _log_inside(z, positive, -(a + 1) * log_abs_z - 1 / zz - special.gammaln(a))
 
 
-def _beta(z, a, b):
+def _beta(z, log_abs_z, a, b):
     from scipy import special
 
     inside = (z >= 0) & (z <= 1)
     zz = np.clip(z, 0.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        left = np.where(a == 1, 0.0, (a - 1) * _safe_log(zz))
+        left = np.where(a == 1, 0.0, (a - 1) * log_abs_z)
         right = np.where(b == 1, 0.0, (b - 1) * np.log1p(-zz))
     return _log_inside(z, inside, left + right - special.betaln(a, b))
 
 
-def _lognorm(z, s):
+def _lognorm(z, log_abs_z, s):
     positive = z > 0
-    log_z = np.log(np.where(positive, z, 1.0))
+    log_z = np.where(positive, log_abs_z, 0.0)
     with np.errstate(over="ignore"):
         value = -log_z - np.log(s) - _HALF_LOG_TWO_PI - 0.5 * (log_z / s) ** 2
     return _log_inside(z, positive, value)
 
 
-def _uniform(z):
+def _uniform(z, log_abs_z):
     return _log_inside(z, (z >= 0) & (z <= 1), np.zeros_like(z))
 
 
-def _pareto(z, b):
+def _pareto(z, log_abs_z, b):
     ok = z >= 1
-    return _log_inside(z, ok, np.log(b) - (b + 1) * np.log(np.where(ok, z, 1.0)))
+    return _log_inside(z, ok, np.log(b) - (b + 1) * np.where(ok, log_abs_z, 0.0))
 
 
-def _lomax(z, c):
+def _lomax(z, log_abs_z, c):
     ok = z >= 0
-    return _log_inside(z, ok, np.log(c) - (c + 1) * np.log1p(np.where(ok, z, 0.0)))
+    big = z > _LARGE
+    log1p_z = np.where(big, log_abs_z, np.log1p(np.where(ok & ~big, z, 0.0)))
+    return _log_inside(z, ok, np.log(c) - (c + 1) * log1p_z)
 
 
-def _levy(z):
+def _levy(z, log_abs_z):
     positive = z > 0
     zz = np.where(positive, z, 1.0)
-    return _log_inside(z, positive, -_HALF_LOG_TWO_PI - 1.5 * np.log(zz) - 0.5 / zz)
+    with np.errstate(over="ignore"):  # 1/z beyond the double range: the log-density is -inf
+        return _log_inside(z, positive, -_HALF_LOG_TWO_PI - 1.5 * log_abs_z - 0.5 / zz)
 
 
-def _weibull_min(z, c):
+def _weibull_min(z, log_abs_z, c):
     ok = z >= 0
-    zz = np.where(ok, z, 1.0)
-    log_z = _safe_log(zz)
+    log_z = log_abs_z
     with np.errstate(over="ignore", invalid="ignore"):
         power = np.where(c == 1, 0.0, (c - 1) * log_z)
         value = np.log(c) + power - np.exp(c * log_z)
     return _log_inside(z, ok, value)
 
 
-def _gumbel_r(z):
+def _gumbel_r(z, log_abs_z):
     with np.errstate(over="ignore"):
         return -z - np.exp(-z)
 
@@ -194,12 +198,21 @@ def _mixture_log_density(dist: Description, x: np.ndarray) -> np.ndarray:
     return logsumexp(parts, axis=0)
 
 
-def _standardize(x: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """(x - loc) / scale, without overflow in the difference when x and loc are huge."""
-    with np.errstate(over="ignore", invalid="ignore"):
+def _standardize(x: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """z = (x - loc) / scale and log|z|, the latter finite even where z over- or underflows.
+
+    Polynomial tails (Cauchy, t, Pareto, ...) need log|z|, which stays in range when z does not:
+    a Cauchy of scale 1e-195 evaluated at 1e129 has z = 1e324 but log|z| = 746.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        half_difference = x * 0.5 - loc * 0.5  # never overflows
         z = (x - loc) / scale
-        halves = (x * 0.5 - loc * 0.5) / scale * 2.0  # finite wherever z's true value is
-    return np.where(np.isfinite(z) | ~np.isfinite(halves), z, halves)
+        rescued = half_difference / scale * 2.0  # finite wherever z's true value is
+        z = np.where(np.isfinite(z) | ~np.isfinite(rescued), z, rescued)
+        direct = np.log(np.abs(z))  # one rounding, where z is a normal double
+        rescued_log = np.log(np.abs(half_difference)) + np.log(2.0) - np.log(scale)
+        normal = np.isfinite(z) & (np.abs(z) >= np.finfo(np.float64).tiny)
+    return z, np.where(normal, direct, rescued_log)
 
 
 def _histogram_log_density(dist: Description, x: np.ndarray) -> np.ndarray:
@@ -211,7 +224,37 @@ def _histogram_log_density(dist: Description, x: np.ndarray) -> np.ndarray:
     return np.where(inside, log_heights[index], -np.inf)
 
 
-def standard_log_density(dist: Description, z: np.ndarray, *, mirrored: bool = False) -> np.ndarray:
+def _log_lower_quantile_gamma(log_v, a):
+    from scipy import special
+
+    # P(a, z) = z^a / Gamma(a + 1) (1 + O(z)): exact to rounding once z < 1e-290
+    return (log_v + special.gammaln(a + 1)) / a
+
+
+def _log_lower_quantile_beta(log_v, a, b):
+    from scipy import special
+
+    # I_z(a, b) = z^a / (a B(a, b)) (1 + O(z))
+    return (log_v + np.log(a) + special.betaln(a, b)) / a
+
+
+def _log_lower_quantile_weibull(log_v, c):
+    # F(z) = 1 - exp(-z^c) exactly: z^c = -log1p(-v) = v (1 + O(v))
+    return log_v / c
+
+
+#: log z(v) for tiny v, for families whose lower quantile underflows to 0 (singular ends).
+LOG_LOWER_QUANTILES: dict[str, Callable[..., np.ndarray]] = {
+    "gamma": _log_lower_quantile_gamma,
+    "chi2": lambda log_v, df: _log_lower_quantile_gamma(log_v, df / 2) + np.log(2.0),
+    "beta": _log_lower_quantile_beta,
+    "weibull_min": _log_lower_quantile_weibull,
+}
+
+
+def standard_log_density(
+    dist: Description, z: np.ndarray, *, mirrored: bool = False, log_abs_z: np.ndarray | None = None
+) -> np.ndarray:
     """log p(x) at x = loc + scale * z, or at x = loc + scale * (1 - z) when `mirrored`.
 
     Computing from z rather than x keeps the distance to an end of the support exact: near
@@ -222,7 +265,9 @@ def standard_log_density(dist: Description, z: np.ndarray, *, mirrored: bool = F
     shapes = [value for key, value in params.items() if key not in ("loc", "scale")]
     if mirrored:
         shapes = MIRRORED_SHAPES[dist.family](*shapes)
-    return _STANDARD_LOG_DENSITIES[dist.family](z, *shapes) - np.log(params["scale"])
+    if log_abs_z is None:
+        log_abs_z = _safe_log(np.abs(z))
+    return _STANDARD_LOG_DENSITIES[dist.family](z, log_abs_z, *shapes) - np.log(params["scale"])
 
 
 #: Families on a bounded standard support [0, 1] whose mirror image 1 - z is the same family
@@ -271,8 +316,8 @@ def log_density(dist: Description, x: np.ndarray) -> np.ndarray:
             return np.asarray(dist.source.logpdf(x), dtype=np.float64)
     params = dist.params
     shapes = [value for key, value in params.items() if key not in ("loc", "scale")]
-    z = _standardize(x, params["loc"], params["scale"])
-    return standard(z, *shapes) - np.log(params["scale"])
+    z, log_abs_z = _standardize(x, params["loc"], params["scale"])
+    return standard(z, log_abs_z, *shapes) - np.log(params["scale"])
 
 
 def multivariate_log_density(dist: Description, x: np.ndarray) -> np.ndarray:

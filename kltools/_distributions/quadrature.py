@@ -14,6 +14,7 @@ Gauss-Kronrod (7, 15) rule integrates the rest, one panel per decade of ``v`` to
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from kltools._distributions import tails
 from kltools._distributions.description import Description
 from kltools._distributions.log_densities import (
+    LOG_LOWER_QUANTILES,
     MIRRORED_SHAPES,
     has_own_log_density,
     has_standard_form,
@@ -97,21 +99,26 @@ def _adaptive_gauss_kronrod(
         total_panels += len(refine)
 
 
-def _quantile_sides(p: Description) -> list[Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]]:
-    """For each half of (0, 1), a function v -> (x, log p(x)) at the v-th quantile from that end.
+def _quantile_sides(
+    p: Description,
+) -> list[Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray | None]]]:
+    """For each half of (0, 1), a function v -> (x, log p(x), log z) at the v-th quantile from that end.
 
     For families with an own log-density, p is evaluated in its standardized coordinate z
     (x = loc + scale * z) so that the distance to a finite end of the support stays exact:
     beta(0.05, 0.05) has half its mass within 1e-14 of 0 and of 1, where x alone cannot tell
-    the points apart. The upper end of a bounded family is reached through its mirror image.
+    the points apart; gamma(0.01) has most of its mass below 1e-300, where even z underflows
+    and only log z (``LOG_LOWER_QUANTILES``) is known. The upper end of a bounded family is
+    reached through its mirror image. The third item is log z (None where there is no
+    standardized coordinate), for evaluating q in the same coordinate.
     """
     source = p.source
     if not has_standard_form(p):
 
         def from_x(quantile: Callable[[np.ndarray], np.ndarray]):
-            def side(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            def side(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
                 x = np.asarray(quantile(v), dtype=np.float64)
-                return x, log_density(p, x)
+                return x, log_density(p, x), None
 
             return side
 
@@ -121,37 +128,94 @@ def _quantile_sides(p: Description) -> list[Callable[[np.ndarray], tuple[np.ndar
     params = p.params
     shapes = [value for key, value in params.items() if key not in ("loc", "scale")]
     loc, scale = params["loc"], params["scale"]
+    log_lower_quantile = LOG_LOWER_QUANTILES.get(p.family)
 
-    def lower(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        z = np.asarray(family_object.ppf(v, *shapes), dtype=np.float64)
-        return loc + scale * z, standard_log_density(p, z)
+    def coordinate(rescue, shape_values, v, from_top):
+        """z at the quantile v from the bottom (or the top), and log z, rescued from underflow."""
+        z = np.asarray((family_object.isf if from_top else family_object.ppf)(v, *shape_values), dtype=np.float64)
+        log_z = np.log(np.abs(z))
+        if rescue is not None:  # only log z survives below 1e-290 (gamma(1e-3) underflows at the median)
+            underflowed = z < 1e-290
+            log_level = np.log1p(-v) if from_top else np.log(v)
+            log_z = np.where(underflowed, rescue(log_level, *shape_values), log_z)
+            z = np.where(underflowed, np.exp(log_z), z)
+        return z, log_z
 
-    def upper(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if p.family in MIRRORED_SHAPES:
-            w = np.asarray(family_object.ppf(v, *MIRRORED_SHAPES[p.family](*shapes)), dtype=np.float64)
-            return loc + scale * (1.0 - w), standard_log_density(p, w, mirrored=True)
-        z = np.asarray(family_object.isf(v, *shapes), dtype=np.float64)
-        return loc + scale * z, standard_log_density(p, z)
+    mirror_shapes = MIRRORED_SHAPES[p.family](*shapes) if p.family in MIRRORED_SHAPES else None
 
+    def side(from_top: bool):
+        def evaluate(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            z, log_z = coordinate(log_lower_quantile, shapes, v, from_top)
+            x, log_p = loc + scale * z, standard_log_density(p, z, log_abs_z=log_z)
+            if mirror_shapes is not None:
+                # in the upper half of a bounded support the distance w = 1 - z to the upper
+                # end is what must stay exact: take it from the mirror image
+                w, log_w = coordinate(log_lower_quantile, mirror_shapes, v, not from_top)
+                near_top = w < 0.5
+                x = np.where(near_top, loc + scale * (1.0 - w), x)
+                log_p = np.where(near_top, standard_log_density(p, w, mirrored=True, log_abs_z=log_w), log_p)
+                log_z = np.where(near_top, np.log1p(-w), log_z)
+            return x, log_p, log_z
+
+        return evaluate
+
+    lower, upper = side(False), side(True)
     return [lower, upper]
 
 
+def _log_density_beside(q: Description, p: Description) -> Callable[..., np.ndarray]:
+    """log q at the points of p's quantile sides, in p's standardized coordinate where they share loc.
+
+    Near p's lower end x = loc + scale * z rounds to loc; if q starts at the same loc, q's own
+    standardized coordinate is z * scale_p / scale_q, known to full precision from log z.
+    """
+    shared = (
+        has_standard_form(p)
+        and has_standard_form(q)
+        and p.batch_shape == ()
+        and bool(q.params["loc"] == p.params["loc"])
+    )
+    log_ratio_of_scales = np.log(p.params["scale"]) - np.log(q.params["scale"]) if shared else 0.0
+
+    def evaluate(x: np.ndarray, log_z: np.ndarray | None) -> np.ndarray:
+        if not shared or log_z is None:
+            return log_density(q, x)
+        log_z_q = log_z + log_ratio_of_scales
+        return standard_log_density(q, np.exp(log_z_q), log_abs_z=log_z_q)
+
+    return evaluate
+
+
+#: Families whose quantile function SciPy evaluates by numerically inverting a numerically
+#: integrated cdf: tens of milliseconds a point, minutes for one quadrature.
+_QUANTILES_TOO_SLOW = frozenset({"levy_stable", "studentized_range"})
+
+
 def _quantile_integral(
-    p: Description, h: Callable[[np.ndarray, np.ndarray], np.ndarray], what: str
+    p: Description, h: Callable[..., np.ndarray], what: str
 ) -> float:
-    """The integral of h(x, log p(x)) at x = F_p^{-1}(u) over u in (0, 1), or +-inf if it diverges."""
+    """The integral of h(x, log p(x), log z) at x = F_p^{-1}(u) over u in (0, 1), or +-inf if it diverges."""
     if p.family == "vonmises":
         raise ValueError(
             "scipy.stats.vonmises is circular: its pdf is periodic on the whole real line, so "
             "integrals over the line are meaningless; use scipy.stats.vonmises_line (one period)"
         )
+    if p.family in _QUANTILES_TOO_SLOW:
+        raise ValueError(
+            f"SciPy computes the quantiles of {p.family} by numerically inverting a numerically "
+            f"integrated cdf, too slowly for the quadrature of {what}; use kl_monte_carlo, or "
+            "a family with a closed-form quantile function"
+        )
     pieces, errors = [], []
     for side in _quantile_sides(p):
 
         def integrand(v: np.ndarray, side=side) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            with np.errstate(all="ignore"):
-                x, log_p = side(v)
-                values = h(x, log_p)
+            # SciPy's quantile functions warn where they lose precision deep in a tail; the
+            # values they return there are screened below, so the warnings are not ours.
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                x, log_p, log_z = side(v)
+                values = h(x, log_p, log_z)
             resolvable = np.isfinite(x) & np.isfinite(log_p) & np.isfinite(values)
             return x, values, resolvable
 
@@ -175,9 +239,17 @@ def _quantile_integral(
                 raise _NotFinite(float(x[bad]), float(values[bad]))
             return values
 
-        decades = int(round(-math.log10(tail.v_min)))
-        edges = np.concatenate([[tail.v_min], 10.0 ** -np.arange(decades - 1, 0, -1.0), [0.5]])
-        value, error = _adaptive_gauss_kronrod(checked, edges)
+        # Integrate over t = log v, where g(v) dv = g(e^t) e^t dt decays exponentially
+        # into a tame tail: panels a decade wide near the median, five decades wide beyond.
+        def in_log_v(t: np.ndarray, checked=checked) -> np.ndarray:
+            v = np.exp(t)
+            return checked(v) * v
+
+        deepest = -math.log10(tail.v_min)
+        steps = [d for d in tails.DECADES if d < deepest]
+        edges = -math.log(10.0) * np.array([deepest, *steps[::-1]], dtype=np.float64)
+        edges = np.append(edges, math.log(0.5))
+        value, error = _adaptive_gauss_kronrod(in_log_v, edges)
         pieces += [value, tail.remainder]
         errors += [error, tail.error]
     total, error = math.fsum(pieces), math.fsum(errors)
@@ -209,8 +281,10 @@ def kl_by_quadrature(p: Description, q: Description) -> float:
     if not _support_contains(q, p):
         return math.inf
 
-    def log_ratio(x: np.ndarray, log_p: np.ndarray) -> np.ndarray:
-        return log_p - log_density(q, x)
+    log_q = _log_density_beside(q, p)
+
+    def log_ratio(x: np.ndarray, log_p: np.ndarray, log_z: np.ndarray | None) -> np.ndarray:
+        return log_p - log_q(x, log_z)
 
     try:
         return max(_quantile_integral(p, log_ratio, f"KL({p.family} || {q.family})"), 0.0)
@@ -233,7 +307,7 @@ def kl_by_quadrature(p: Description, q: Description) -> float:
 def entropy_by_quadrature(p: Description) -> float:
     """Differential entropy in nats of a continuous description with batch_shape ()."""
 
-    def surprisal(x: np.ndarray, log_p: np.ndarray) -> np.ndarray:
+    def surprisal(x: np.ndarray, log_p: np.ndarray, log_z: np.ndarray | None) -> np.ndarray:
         return -log_p
 
     try:
@@ -245,10 +319,10 @@ def entropy_by_quadrature(p: Description) -> float:
         ) from None
 
 
-def largest_tail_exponent(p: Description, log_h: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> float:
+def largest_tail_exponent(p: Description, log_h: Callable[..., np.ndarray]) -> float:
     """The largest growth exponent a of h ~ v^-a at either end of p's quantiles (h > 0).
 
-    E_p[h] is finite when a < 1 and infinite when a > 1. `log_h(x, log_p)` returns log h, so
+    E_p[h] is finite when a < 1 and infinite when a > 1. `log_h(x, log_p, log_z)` returns log h, so
     that h itself may exceed the double range without harm. Works for discrete p too, whose
     quantile function is a step function with the same tail behaviour. Returns nan when the
     tails cannot be resolved.
@@ -256,9 +330,10 @@ def largest_tail_exponent(p: Description, log_h: Callable[[np.ndarray, np.ndarra
     exponents = []
     ends = p.support()
     for side, end in zip(_quantile_sides(p), ends):
-        with np.errstate(all="ignore"):
-            x, log_p = side(tails.PROBES)
-            values = log_h(x, log_p)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            x, log_p, log_z = side(tails.PROBES)
+            values = log_h(x, log_p, log_z)
             ok = np.isfinite(x) & np.isfinite(log_p) & np.isfinite(values)
             ok &= np.concatenate([[True], np.diff(x) != 0])
         usable = int(np.argmin(ok)) if not ok.all() else len(ok)
@@ -266,6 +341,7 @@ def largest_tail_exponent(p: Description, log_h: Callable[[np.ndarray, np.ndarra
             continue  # the quantiles reached the last support point: a finite end, finite terms
         if usable < 3:
             return math.nan
-        growth = np.diff(values[:usable]) / math.log(10.0)  # per decade of v, in powers of 10
+        # per decade of v, in powers of 10
+        growth = np.diff(values[:usable]) / (math.log(10.0) * np.diff(tails.DECADES[:usable]))
         exponents.append(float(np.median(growth[-3:])))
     return max(exponents, default=-math.inf)

@@ -77,7 +77,7 @@ def ratio_moment_is_finite(p: Description, q: Description, order: int, *, of_log
     if p.family == "histogram" and q.family == "histogram":
         return True
 
-    def log_h(x: np.ndarray, log_p: np.ndarray) -> np.ndarray:
+    def log_h(x: np.ndarray, log_p: np.ndarray, log_z: np.ndarray | None) -> np.ndarray:
         log_r = log_density(q, x) - log_p
         return order * np.log(np.abs(log_r)) if of_log else order * log_r
 

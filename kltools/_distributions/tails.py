@@ -20,16 +20,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Probes sit at v = 10^-k for k = 1 .. _DEEPEST_DECADE.
-_DEEPEST_DECADE = 300
+#: Probes sit at v = 10^-k: every decade down to 10^-20, then every 5th down to 10^-300.
+DECADES = np.concatenate([np.arange(1, 21), np.arange(25, 301, 5)]).astype(np.float64)
 #: Local growth exponents at least this close to 1 count as divergence: 1/v growth of |g|.
 _DIVERGENT_EXPONENT = 1.0 - 1e-9
-#: How many of the deepest decades must show 1/v growth (in their median) for a divergence.
+#: How many of the deepest probe intervals must show 1/v growth (in their median) for a divergence.
 _DECADES_TO_AGREE = 5
 #: Decades given up before the point where x stops being resolvable.
 _MARGIN = 1
 
-PROBES = 10.0 ** -np.arange(1, _DEEPEST_DECADE + 1, dtype=np.float64)
+PROBES = 10.0**-DECADES
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,13 @@ def analyse(g: np.ndarray, resolvable: np.ndarray) -> Tail:
             "the distribution's quantile function cannot resolve its tail in double precision "
             "(x stops changing, or the integrand is not finite, within the first decades)"
         )
-    v, g = PROBES[:usable], g[:usable]
+    v, g, decades = PROBES[:usable], g[:usable], DECADES[:usable]
     v_min, g_min, g_prev = v[-1], g[-1], g[-2]
+    step = decades[-1] - decades[-2]  # decades between the last two probes
     magnitudes = np.abs(g)
     with np.errstate(divide="ignore", invalid="ignore"):
-        exponents = np.log10(magnitudes[1:] / magnitudes[:-1])  # a_k with |g| ~ v^-a
+        # a_k with |g| ~ v^-a, per decade of v
+        exponents = np.log10(magnitudes[1:] / magnitudes[:-1]) / np.diff(decades)
     exponent = float(np.median(exponents[-3:]))
     exponent = exponent if math.isfinite(exponent) else math.nan
 
@@ -84,8 +86,8 @@ def analyse(g: np.ndarray, resolvable: np.ndarray) -> Tail:
         bound = v_min * max(abs(g_min), abs(g_prev)) * 10.0
         return Tail(v_min, 0.0, bound, 0, exponent)
     power_law = v_min * g_min / (1.0 - exponent)
-    slope = (g_prev - g_min) / math.log(10.0)  # g = A + B log(1/v): B = -dg/dlog(1/v) sign-adjusted
-    logarithmic = v_min * (g_min - slope)
+    slope = (g_min - g_prev) / (step * math.log(10.0))  # g = A + B log(1/v)
+    logarithmic = v_min * (g_min + slope)
     remainder = 0.5 * (power_law + logarithmic)
     error = 0.5 * abs(power_law - logarithmic) + 1e-3 * abs(remainder)
     return Tail(v_min, remainder, error, 0, exponent)
