@@ -27,6 +27,7 @@ from kltools._validation import (
     _as_distribution_pair,
     _as_probabilities,
     _log_base,
+    _ratios_to_largest,
     _scalar_or_array,
 )
 
@@ -264,10 +265,37 @@ def _kl_nats(p: _Probabilities, q: _Probabilities) -> np.ndarray:
     return np.maximum(divergence, 0.0)
 
 
+def _entropy_of_distributions(values: np.ndarray) -> np.ndarray:
+    """Entropy of the distributions ``values / sum(values)`` (rows), each term >= 0.
+
+    With p_max the largest entry and s_i = p_i / p_max, ``H = log1p(r) - sum_i p_i log s_i``
+    where r = sum of the s_i but the largest (which is 1 and contributes 0). A nearly certain
+    outcome keeps its digits: -p_max log p_max = p_max log1p(r) is not left to the rounding of
+    p_max near 1, which would be all of it when r is below an ulp of 1.
+    """
+    scaled, rest = _ratios_to_largest(values)
+    log_scaled = np.log(scaled, out=np.zeros_like(scaled), where=scaled > 0)
+    return np.log1p(rest) - np.vecdot(scaled, log_scaled) / (1.0 + rest)
+
+
 def _entropy_nats(p: _Probabilities) -> np.ndarray:
-    """Entropy in nats, in [0, log n], of every row. The terms -p log p are all >= 0: no
-    cancellation, so no careful path is needed."""
-    entropy = np.array(-_sum_p_log_q(p.values, p.values, p.smallest))
+    """Entropy in nats, in [0, log n], of every row.
+
+    Rows used as given: -sum p log p of these floats, whose terms are all >= 0 (no
+    cancellation). Rows that stand for p / sum(p): `_entropy_of_distributions`, or the exact
+    logs when normalizing underflowed.
+    """
+    literal = np.asarray(p.literal)
+    if literal.all():
+        entropy = np.array(-_sum_p_log_q(p.values, p.values, p.smallest))
+    else:
+        entropy = np.empty(literal.shape)
+        if literal.any():
+            as_given = p.values[literal]
+            entropy[literal] = -_sum_p_log_q(as_given, as_given, p.smallest)
+        divided = ~literal if p.in_log is None else ~literal & ~p.in_log
+        if divided.any():
+            entropy[divided] = _entropy_of_distributions(p.values[divided])
     if p.in_log is not None and p.in_log.any():
         values, log_values = p.values[p.in_log], p.log_values[p.in_log]
         terms = np.multiply(values, log_values, out=np.zeros_like(values), where=values > 0)

@@ -220,23 +220,35 @@ def _normalized(
             return _Probabilities(values, lower_bound, literal)
         # Some row overflows its sum or would round a positive weight to a subnormal or to 0:
         # keep the logarithms, which never underflow. With the largest weight w_max and
-        # s = sum_j w_j / w_max in [1, n], log p_i = log(w_i / w_max) - log(s) is accurate to
-        # an ulp of 1 wherever w_i / w_max is a normal number (log w_i - log sum w would carry
-        # an error of an ulp of |log w_i|, up to 700 times more); for smaller ratios,
+        # r = sum of the other w_j / w_max, log p_i = log(w_i / w_max) - log1p(r) is accurate
+        # to an ulp of 1 wherever w_i / w_max is a normal number (log w_i - log sum w would carry
+        # an error of an ulp of |log w_i|, up to 700 times more), and log p_max = -log1p(r) keeps
+        # its digits even when r is far below an ulp of 1. For smaller ratios,
         # log w_i - log w_max.
         row_min = np.min(arr, axis=-1, where=arr > 0, initial=np.inf)
         in_log = ~finite | (row_min / total < _TINY)
-        peak = arr.max(axis=-1, keepdims=True)
-        scaled = arr / peak
-        scaled_sum = scaled.sum(axis=-1, keepdims=True)
+        scaled, rest = _ratios_to_largest(arr)
         normal = scaled >= _TINY
         log_values = np.log(scaled, out=np.full(arr.shape, -np.inf), where=normal)
         small = (arr > 0) & ~normal
         if small.any():
+            peak = arr.max(axis=-1, keepdims=True)
             log_values[small] = np.log(arr[small]) - np.log(np.broadcast_to(peak, arr.shape)[small])
-        log_values -= np.log(scaled_sum)
-        values = np.where(normal, scaled / scaled_sum, np.exp(log_values))
+        log_values -= np.log1p(rest)[..., np.newaxis]
+        values = np.where(normal, scaled / (1.0 + rest)[..., np.newaxis], np.exp(log_values))
     return _Probabilities(values, float(values.min()), literal, log_values, in_log)
+
+
+def _ratios_to_largest(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``w / max(w)`` along the last axis, and the sum of these ratios without the largest one
+    (which is 1): the sum is then ``1 + rest`` with `rest` exact to an ulp even when it is far
+    below an ulp of 1. Rows must not be all zero."""
+    top = np.argmax(arr, axis=-1)[..., np.newaxis]
+    with np.errstate(under="ignore"):  # ratios below the subnormals: 0, callers handle them
+        scaled = arr / np.take_along_axis(arr, top, axis=-1)
+    others = scaled.copy()
+    np.put_along_axis(others, top, 0.0, axis=-1)
+    return scaled, others.sum(axis=-1)
 
 
 def _as_distribution(

@@ -299,6 +299,75 @@ def test_float32_input_is_measured_as_the_distribution_it_stands_for():
     assert float32_worst() < 8 * EPS
 
 
+def exact_entropy_of_weights(w):
+    with mpmath.workdps(700):
+        w = [mpmath.mpf(float(x)) for x in w]
+        total = mpmath.fsum(w)
+        return -mpmath.fsum(x / total * mpmath.log(x / total) for x in w if x)
+
+
+def entropy_dynamic_range_worst():
+    """entropy and cross_entropy with normalize=True on weights spanning 1e-320..1e308."""
+    rng = np.random.default_rng(SEED + 5)
+    worst = 0.0
+    for _ in range(200):
+        n = int(rng.integers(2, 10))
+        w = 10.0 ** rng.uniform(-320, 308, size=n)
+        v = 10.0 ** rng.uniform(-320, 308, size=n)
+        w[rng.random(n) < 0.2] = 0.0
+        if not w.any():
+            continue
+        h = exact_entropy_of_weights(w)
+        worst = max(worst, relative_error(kltools.entropy(w, normalize=True), h))
+        ce = h + exact_kl_of_weights(w, v)
+        worst = max(worst, relative_error(kltools.cross_entropy(w, v, normalize=True), ce))
+    return worst
+
+
+def test_entropy_and_cross_entropy_at_huge_dynamic_range():
+    # Measured: worst 3.1e-16. Before, a positive weight that underflowed counted as 0.
+    assert entropy_dynamic_range_worst() < 8 * EPS
+
+
+def nearly_certain_entropy_worst():
+    """Entropy of weights with one dominant entry (the others 1e-300..1e-3 of it), normalized by
+    kltools (normalize=True) or given in float32 (divided by their sum)."""
+    rng = np.random.default_rng(SEED + 7)
+    worst = 0.0
+    for _ in range(200):
+        n = int(rng.integers(2, 30))
+        w = 10.0 ** rng.uniform(-300, -3, size=n)
+        w[0] = 1.0
+        worst = max(worst, relative_error(kltools.entropy(w, normalize=True), exact_entropy_of_weights(w)))
+        w32 = (w / w.sum()).astype(np.float32) * np.float32(1 + 5e-7)
+        exact = exact_entropy_of_weights(w32)
+        worst = max(worst, relative_error(kltools.entropy(w32), exact))
+    return worst
+
+
+def test_entropy_of_nearly_certain_outcomes():
+    # -p log p of the dominant entry is about 1 - p, which rounding p to a double near 1 loses.
+    assert relative_error(kltools.entropy([1, 1e-20], normalize=True),
+                          exact_entropy_of_weights([1, 1e-20])) < 4 * EPS
+    # Measured: worst 4.0e-16.
+    assert nearly_certain_entropy_worst() < 8 * EPS
+
+
+def test_nearly_equal_pairs_broadcast_and_along_axis_0():
+    rng = np.random.default_rng(SEED + 6)
+    pairs = [pq for pq in exactly_normalized_near_pairs(rng, 100) if len(pq[0]) >= 5]
+    p = pairs[0][0][:4]
+    p = np.append(p, 1 - math.fsum(p))  # one exactly normalized p of 5 entries
+    qs = np.array([np.append(b[:4], 1 - math.fsum(b[:4])) for _, b in pairs[1:21]])
+    qs = np.concatenate([qs, [p * (1 + 1e-9 * np.array([1, -1, 1, -1, 0]))]])
+    qs[-1, -1] = 1 - math.fsum(qs[-1, :-1])
+    kl = kltools.kl_divergence(p, qs)  # p broadcast against 21 rows
+    kl_axis0 = kltools.kl_divergence(p[:, np.newaxis], qs.T, axis=0)
+    np.testing.assert_array_equal(kl, kl_axis0)
+    errs = [relative_error(v, exact_kl(p, q)) for v, q in zip(kl, qs)]
+    assert max(errs) < 8 * EPS
+
+
 def measure():
     """Print the figures the tests assert: relative errors against mpmath at 50 digits."""
     print("500 exactly normalized pairs, q = p (1 + 1e-16..1e-3); relative error vs mpmath")
@@ -309,6 +378,8 @@ def measure():
     print("batch with some nearly equal rows, worst KL %.2e, JS %.2e" % batch_worst())
     print("normalize=True over 1e-320..1e308, worst %.2e (%d infinite cases)" % dynamic_range_worst())
     print(f"float32 softmax pairs, worst {float32_worst():.2e}")
+    print(f"entropy of nearly certain outcomes, worst {nearly_certain_entropy_worst():.2e}")
+    print(f"entropy, cross-entropy with normalize=True over 1e-320..1e308, worst {entropy_dynamic_range_worst():.2e}")
 
 
 if __name__ == "__main__":
