@@ -79,7 +79,9 @@ def ratio_moment_is_finite(p: Description, q: Description, order: int, *, of_log
 
     def log_h(x: np.ndarray, log_p: np.ndarray, log_z: np.ndarray | None) -> np.ndarray:
         log_r = log_density(q, x) - log_p
-        return order * np.log(np.abs(log_r)) if of_log else order * log_r
+        log_h = order * np.log(np.abs(log_r)) if of_log else order * log_r
+        # h = 0 (r = 1 where q = p) is as tame as a tail gets: keep it finite for the analysis
+        return np.maximum(log_h, -1e300)
 
     exponent = largest_tail_exponent(p, log_h)
     if math.isnan(exponent):
