@@ -81,24 +81,21 @@ def _sum_p_log_ratio(p: np.ndarray, p_min: float, q: np.ndarray, q_min: float) -
 # Careful paths: sums of terms that are each >= 0 and accurate to a few ulps
 
 
-def _series(u: np.ndarray, coefficients: list[float], power: int) -> np.ndarray:
-    """u^2 sum_k c_k (u^power)^k for |u| <= _CLOSE, with just enough terms for the largest |u|.
+def _horner(x: np.ndarray, largest: float, coefficients: list[float], out: np.ndarray) -> np.ndarray:
+    """sum_k c_k x^k into `out`, with just enough terms for |x| <= `largest` (<= 1/16).
 
-    The coefficients decrease and the series starts at c_0 >= 1/2, so truncating after K terms
-    leaves a relative error below 2 c_K m^(power K) for m = max |u|.
+    The magnitudes |c_k| decrease and the sum is at least 0.49, so stopping after K terms
+    leaves a relative error below 2 |c_K| largest^K, kept under 2**-56. Nearly equal inputs
+    (|x| ~ 1e-6) need 3 terms.
     """
-    m = float(np.max(np.abs(u), initial=0.0)) ** power
     count = 1
-    while count < _MAX_TERMS and 2 * abs(coefficients[count]) * m**count > 2.0**-56:
+    while count < _MAX_TERMS and 2 * abs(coefficients[count]) * largest**count > 2.0**-56:
         count += 1
-    x = u * u if power == 2 else u
-    acc = np.full_like(u, coefficients[count - 1])
+    out.fill(coefficients[count - 1])
     for c in reversed(coefficients[: count - 1]):
-        acc *= x
-        acc += c
-    acc *= u
-    acc *= u
-    return acc
+        out *= x
+        out += c
+    return out
 
 
 def _log_ratio(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -128,21 +125,28 @@ def _far_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return out
 
 
-def _relative_entropy_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """p log(p / q) - p + q >= 0, each to a few ulps, for probabilities p, q >= 0.
+def _relative_entropy_terms(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """p log(p / q) - p + q >= 0, each to a few ulps, for probabilities p, q >= 0; and p - q.
 
     Where p and q agree to within _CLOSE this is q g(u) with u = (p - q) / q: p - q is exact
     there (Sterbenz), so u is accurate to an ulp and the series for g needs no cancellation.
+    Temporaries are reused: on large arrays, fresh memory costs more than the arithmetic.
     """
-    d = p - q
-    close = np.abs(d) <= _CLOSE * q
-    u = np.divide(d, q, out=np.zeros_like(d), where=close & (q > 0))  # p = q = 0: u = 0
-    terms = _series(u, _G_COEFFICIENTS, 1)
-    terms *= q
-    far = ~close
-    if far.any():
+    d = np.subtract(p, q)
+    with np.errstate(divide="ignore", invalid="ignore"):  # q = 0: inf or NaN, a far entry
+        u = np.divide(d, q)
+    terms = np.abs(u)
+    close = terms <= _CLOSE  # False for inf and NaN
+    all_close = bool(close.all())
+    if not all_close:
+        u[~close] = 0.0
+    _horner(u, float(np.max(terms, where=close, initial=0.0)), _G_COEFFICIENTS, out=terms)
+    terms *= u
+    terms *= d  # q u^2 = d u, one rounding less
+    if not all_close:
+        far = ~close
         terms[far] = _far_terms(p[far], q[far])
-    return terms
+    return terms, d
 
 
 def _relative_entropy_terms_from_logs(
@@ -156,7 +160,10 @@ def _relative_entropy_terms_from_logs(
     with np.errstate(over="ignore"):  # a ratio beyond 1e308 is far, and taken below
         u = np.expm1(log_ratio)
     close = both & (np.abs(u) <= _CLOSE)
-    terms = _series(np.where(close, u, 0.0), _G_COEFFICIENTS, 1)
+    u[~close] = 0.0
+    terms = _horner(u, float(np.max(np.abs(u), initial=0.0)), _G_COEFFICIENTS, np.empty_like(u))
+    terms *= u
+    terms *= u
     terms *= q
     far = ~close
     if far.any():
@@ -168,48 +175,58 @@ def _relative_entropy_terms_from_logs(
     return terms
 
 
-def _accurate_sum(x: np.ndarray) -> np.ndarray:
-    """``sum(x)`` over the last axis, correct to about one rounding of the result.
+def _accurate_sum(rest: np.ndarray, scale: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """``sum(rest)`` over the last axis, to about one rounding of ``|sum| + scale``; `rest` and
+    `work` (an array of the same shape, spare) are overwritten. `scale` (>= 0, per row) is what
+    the sum will be added to: digits far below it are not needed.
 
     Rump, Ogita and Oishi's error-free extraction ("Accurate floating-point summation part I",
-    SIAM J. Sci. Comput. 31(1), 2008, algorithm 3.2): with sigma a power of two at least
-    (n + 2) max |x|, ``(sigma + x) - sigma`` is the high part of every entry, computed exactly,
-    whose sum is exact in any order; the remainders are exact too and at most eps sigma. Each
-    pass thus removes about 53 - log2(n + 2) bits; passes continue until what is left cannot
-    change the result. The partial sums are accumulated without error (TwoSum). Entries must
-    be below 2**1000 in magnitude.
+    SIAM J. Sci. Comput. 31(1), 2008, algorithm 3.2 and lemma 3.3): with sigma a power of two
+    at least (n + 2) max |x|, ``(sigma + x) - sigma`` is the high part of every entry, computed
+    exactly, whose sum is exact in any order; the remainders are exact too and at most
+    2**-53 sigma, which bounds the next pass without another look at the data. Each pass thus
+    removes about 53 - log2(n + 2) bits. The partial sums are accumulated without error
+    (TwoSum). Entries must be below 2**1000 in magnitude.
     """
-    rest = np.array(x, dtype=np.float64)
     n = rest.shape[-1]
     extra = math.ceil(math.log2(n + 2))
     high = np.zeros(rest.shape[:-1])
     low = np.zeros_like(high)
+    top = work  # fresh memory for a large array costs more than a pass over it
+    bound = np.maximum(rest.max(axis=-1), -rest.min(axis=-1))
     for _ in range(4000 // max(1, 52 - extra)):  # enough for the whole exponent range
-        bound = np.abs(rest).max(axis=-1)
-        if not (n * bound > 2.0**-60 * np.abs(high + low)).any():
+        if not (n * bound > 2.0**-60 * (np.abs(high + low) + scale)).any():
             break
-        sigma = np.ldexp(1.0, np.frexp(bound)[1] + extra)[..., np.newaxis]
-        top = (sigma + rest) - sigma
+        sigma = np.ldexp(1.0, np.frexp(bound)[1] + extra)
+        np.add(rest, sigma[..., np.newaxis], out=top)
+        top -= sigma[..., np.newaxis]
         rest -= top
         part = top.sum(axis=-1)
         total = high + part
         back = total - high
         low += (high - (total - back)) + (part - back)
         high = total
+        bound = np.ldexp(sigma, -53)
+        if (bound < 2.0**-960).any():  # near the subnormals: look at what is really left
+            bound = np.maximum(rest.max(axis=-1), -rest.min(axis=-1))
     return high + low
 
 
-def _broadcast_rows(values: np.ndarray, shape: tuple[int, ...], rows: np.ndarray) -> np.ndarray:
-    """The rows of `values`, broadcast to `shape`, selected by the boolean batch mask `rows`."""
-    return np.broadcast_to(values, shape)[rows]
+def _select_rows(values: np.ndarray, shape: tuple[int, ...], rows: np.ndarray) -> np.ndarray:
+    """The rows of `values`, broadcast to `shape`, selected by the boolean batch mask `rows`,
+    as a (k, n) array: a view, not a copy, when every row is selected and nothing broadcasts."""
+    full = np.broadcast_to(values, shape)
+    if rows.all():
+        return full.reshape(-1, shape[-1])
+    return full[rows]
 
 
 def _log_rows(prob: _Probabilities, shape: tuple[int, ...], rows: np.ndarray) -> np.ndarray:
     """Natural logs of the selected rows (-inf for zero probabilities), exact even where the
     values underflowed."""
     if prob.log_values is not None:
-        return _broadcast_rows(prob.log_values, shape, rows)
-    values = _broadcast_rows(prob.values, shape, rows)
+        return _select_rows(prob.log_values, shape, rows)
+    values = _select_rows(prob.values, shape, rows)
     return np.log(values, out=np.full(values.shape, -np.inf), where=values > 0)
 
 
@@ -230,26 +247,26 @@ def _careful_kl(p: _Probabilities, q: _Probabilities, rows: np.ndarray) -> np.nd
     """
     batch = rows.shape
     shape = batch + (p.values.shape[-1],)
-    pv = _broadcast_rows(p.values, shape, rows)
-    qv = _broadcast_rows(q.values, shape, rows)
+    pv = _select_rows(p.values, shape, rows)
+    qv = _select_rows(q.values, shape, rows)
     in_log = (_in_log(p, batch) | _in_log(q, batch))[rows]
-    if in_log.any():
-        terms = np.empty_like(pv)
-        terms[~in_log] = _relative_entropy_terms(pv[~in_log], qv[~in_log])
+    if in_log.any():  # normalize=True: no row is used as given
+        terms = np.empty(pv.shape)
+        terms[~in_log] = _relative_entropy_terms(pv[~in_log], qv[~in_log])[0]
         log_p = _log_rows(p, shape, rows)[in_log]
         log_q = _log_rows(q, shape, rows)[in_log]
         terms[in_log] = _relative_entropy_terms_from_logs(pv[in_log], qv[in_log], log_p, log_q)
-    else:
-        terms = _relative_entropy_terms(pv, qv)
+        return terms.sum(axis=-1)
+    terms, difference = _relative_entropy_terms(pv, qv)
     divergence = terms.sum(axis=-1)
-
     # Rows where both inputs are used as given: the exact value of the formula for these floats
     # also holds sum(p) - sum(q), a few ulps of 1, which only an exact sum can give.
     literal = (np.broadcast_to(p.literal, batch) & np.broadcast_to(q.literal, batch))[rows]
     if literal.all():
-        divergence += _accurate_sum(pv - qv)
+        divergence += _accurate_sum(difference, divergence, work=terms)
     elif literal.any():
-        divergence[literal] += _accurate_sum(pv[literal] - qv[literal])
+        rest = difference[literal]
+        divergence[literal] += _accurate_sum(rest, divergence[literal], work=np.empty_like(rest))
     return divergence
 
 
@@ -311,14 +328,21 @@ def _careful_js(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     h(u) = (1 + u) log(1 + u) + (1 - u) log(1 - u) >= 0, so the sum cannot cancel; the sums of
     p and q need not be equal, since their difference drops out of JS exactly.
     """
-    total = p + q
-    d = p - q
-    close = np.abs(d) <= _CLOSE * total
-    u = np.divide(d, total, out=np.zeros_like(d), where=close & (total > 0))
-    terms = _series(u, _H_COEFFICIENTS, 2)
+    total = np.add(p, q)
+    u = np.subtract(p, q)
+    with np.errstate(divide="ignore", invalid="ignore"):  # p = q = 0: NaN, a far entry
+        u /= total
+    terms = np.abs(u)
+    close = terms <= _CLOSE  # False for NaN
+    all_close = bool(close.all())
+    if not all_close:
+        u[~close] = 0.0
+    u *= u  # h is even: a series in u^2
+    _horner(u, float(np.max(u, where=close, initial=0.0)), _H_COEFFICIENTS, out=terms)
+    terms *= u
     terms *= total
-    far = ~close
-    if far.any():
+    if not all_close:
+        far = ~close
         pf, qf, tf = p[far], q[far], total[far]
         out = np.zeros_like(pf)
         for a in (pf, qf):  # 2 a log(2 a / (p + q)), 0 where a = 0; tf > 0 wherever a > 0
@@ -343,7 +367,7 @@ def _js_nats(p: _Probabilities, q: _Probabilities) -> np.ndarray:
     if redo.any():
         shape = redo.shape + (p_arr.shape[-1],)
         divergence[redo] = _careful_js(
-            _broadcast_rows(p_arr, shape, redo), _broadcast_rows(q_arr, shape, redo)
+            _select_rows(p_arr, shape, redo), _select_rows(q_arr, shape, redo)
         )
     return np.clip(divergence, 0.0, math.log(2.0))
 
