@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 import math
+import numbers
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from kltools._validation import _as_samples, _positive_int
 
+# Samples whose largest coordinate lies outside [2**-_SAFE_EXPONENT, 2**_SAFE_EXPONENT] are
+# rescaled by a power of two before the k-d trees see them: the trees work with squared
+# distances, which overflow to inf near 1e154 and underflow to 0 near 1e-162.
+_SAFE_EXPONENT = 256
 
-def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1) -> float:
+
+def _as_workers(value: Any) -> int:
+    """A worker count for scipy's k-d tree queries: an integer >= 1, or -1 for every CPU."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"workers must be an integer, got {value!r}")
+    if value < 1 and value != -1:
+        raise ValueError(f"workers must be >= 1, or -1 for all CPUs, got {value}")
+    return int(value)
+
+
+def _power_of_two_scale(x: np.ndarray, y: np.ndarray) -> int:
+    """The exponent e that brings the largest |coordinate| of x and y into [1/2, 1) by 2**-e.
+
+    0 when that coordinate is within the safe range already (or every coordinate is 0), so that
+    ordinary samples reach the trees untouched. Scaling by a power of two is exact, and every
+    distance scales by the same power, so the ratios the estimator uses are unchanged.
+    """
+    largest = max(float(np.abs(x).max()), float(np.abs(y).max()))
+    exponent = math.frexp(largest)[1]
+    return exponent if abs(exponent) > _SAFE_EXPONENT else 0
+
+
+def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1, workers: int = 1) -> float:
     r"""k-nearest-neighbour estimate of :math:`D_{\mathrm{KL}}(P \,\|\, Q)` from two samples.
 
     Parameters
@@ -22,6 +50,9 @@ def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1) -> float:
     k : int, optional
         Which neighbour to use. Default 1. Larger `k` lowers the variance and raises the
         bias. Needs n > k and m >= k.
+    workers : int, optional
+        Threads for the neighbour searches, passed to ``scipy.spatial.cKDTree.query``: 1
+        (default), or -1 for every CPU. The result does not depend on it.
 
     Returns
     -------
@@ -32,10 +63,11 @@ def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1) -> float:
     Raises
     ------
     TypeError
-        If `x` or `y` is not an array of real numbers, or `k` is not an integer.
+        If `x` or `y` is not an array of real numbers, or `k` or `workers` is not an integer.
     ValueError
         If the samples are empty, contain NaN or inf, differ in dimension, are too small for
-        `k`, or contain duplicate points that make a neighbour distance zero.
+        `k`, or contain duplicate points that make a neighbour distance zero; if `workers` is
+        0 or below -1.
 
     See Also
     --------
@@ -56,6 +88,11 @@ def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1) -> float:
     is :math:`O((n + m) \log(n + m))` for fixed dimension. The estimator assumes continuous
     distributions: a repeated point makes a distance zero and its logarithm undefined, which
     is reported as an error rather than returned as an infinite estimate.
+
+    The estimate does not change when both samples are multiplied by the same constant, and
+    neither does this function's result: samples whose coordinates are too large or too small
+    for squared distances in double precision (beyond about :math:`10^{77}` or below
+    :math:`10^{-77}`) are rescaled by a power of two first, which is exact.
 
     References
     ----------
@@ -78,15 +115,19 @@ def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1) -> float:
 
     x_arr, y_arr = _as_samples(x, "x"), _as_samples(y, "y")
     k = _positive_int(k, "k")
+    workers = _as_workers(workers)
     (n, d), m = x_arr.shape, y_arr.shape[0]
     if y_arr.shape[1] != d:
         raise ValueError(f"x and y must have the same dimension, got {d} and {y_arr.shape[1]}")
     if n <= k or m < k:
         raise ValueError(f"k = {k} needs more than k points in x and at least k in y; got {n} and {m}")
 
+    exponent = _power_of_two_scale(x_arr, y_arr)
+    if exponent:
+        x_arr, y_arr = np.ldexp(x_arr, -exponent), np.ldexp(y_arr, -exponent)
     # The nearest point of x to x_i is x_i itself, so ask for k + 1 and keep the last.
-    rho = cKDTree(x_arr).query(x_arr, k=[k + 1])[0][:, 0]
-    nu = cKDTree(y_arr).query(x_arr, k=[k])[0][:, 0]
+    rho = cKDTree(x_arr).query(x_arr, k=[k + 1], workers=workers)[0][:, 0]
+    nu = cKDTree(y_arr).query(x_arr, k=[k], workers=workers)[0][:, 0]
     if np.any(rho == 0):
         raise ValueError(
             "x contains duplicate points (a nearest-neighbour distance is zero); the estimator "

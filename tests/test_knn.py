@@ -64,3 +64,73 @@ def test_knn_is_near_zero_for_same_distribution():
 def test_knn_bad_input(x, y, kwargs, error, message):
     with pytest.raises(error, match=message):
         kl_knn(x, y, **kwargs)
+
+
+# --- issue #8 (15): scale invariance; issue #9: workers ----------------------------------------
+
+
+def brute_force_knn_estimate(x, y, k):
+    """The estimator of Wang, Kulkarni and Verdu from all pairwise distances (small samples)."""
+    from scipy.spatial.distance import cdist
+
+    n, d = x.shape
+    within = np.sort(cdist(x, x), axis=1)[:, k]  # column 0 is the point itself
+    between = np.sort(cdist(x, y), axis=1)[:, k - 1]
+    return d * np.mean(np.log(between / within)) + np.log(len(y) / (n - 1))
+
+
+@pytest.fixture
+def samples():
+    rng = np.random.default_rng(15)
+    return rng.normal(size=(400, 3)), rng.normal(0.5, 1.5, size=(300, 3))
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_knn_matches_brute_force(samples, k):
+    x, y = samples
+    assert kl_knn(x, y, k=k) == pytest.approx(brute_force_knn_estimate(x, y, k), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "c", [2.0**-1070 * 2**60, 1e-300, 1e-170, 1e-80, 3.0e-7, 7.0, 1e80, 1e154, 1e200, 2.0**1000, 1e300]
+)
+def test_knn_is_scale_invariant(samples, c):
+    x, y = samples
+    expected = brute_force_knn_estimate(x, y, 3)  # at scale 1, where nothing over- or underflows
+    # x -> c x changes the points by rounding only; the estimate must follow to rounding
+    assert kl_knn(c * x, c * y, k=3) == pytest.approx(expected, rel=1e-12, abs=1e-13)
+
+
+@pytest.mark.parametrize("exponent", [-1000, -600, -300, -1, 1, 300, 700, 1000])
+def test_knn_power_of_two_scaling_changes_nothing(samples, exponent):
+    x, y = samples
+    assert kl_knn(np.ldexp(x, exponent), np.ldexp(y, exponent), k=2) == kl_knn(x, y, k=2)
+
+
+@pytest.mark.parametrize("c", [1e-170, 1e-300, 1e200, 1e300])
+def test_knn_still_reports_genuine_duplicates_at_any_scale(samples, c):
+    x, y = samples
+    x = np.vstack([x, x[:1]])
+    with pytest.raises(ValueError, match="x contains duplicate points"):
+        kl_knn(c * x, c * y)
+    with pytest.raises(ValueError, match="a point of x also occurs in y"):
+        kl_knn(c * x[:-1], c * np.vstack([y, x[:1]]))
+
+
+def test_knn_workers_give_identical_results():
+    rng = np.random.default_rng(9)
+    x, y = rng.normal(size=(20_000, 4)), rng.normal(0.3, size=(15_000, 4))
+    one = kl_knn(x, y, k=5, workers=1)
+    assert kl_knn(x, y, k=5, workers=2) == one
+    assert kl_knn(x, y, k=5, workers=-1) == one
+
+
+@pytest.mark.parametrize(
+    "workers,error,message",
+    [(0, ValueError, "workers must be >= 1"), (-2, ValueError, "workers must be >= 1"),
+     (1.0, TypeError, "workers must be an integer"), (True, TypeError, "workers must be an integer")],
+)
+def test_knn_bad_workers(samples, workers, error, message):
+    x, y = samples
+    with pytest.raises(error, match=message):
+        kl_knn(x, y, workers=workers)
