@@ -7,26 +7,75 @@ from numpy.typing import ArrayLike
 
 from kltools._validation import (
     _as_distribution,
-    _as_logits,
     _as_numeric_array,
+    _as_vectors,
     _normalize_axis,
     _scalar_or_array,
 )
 
 
-def _log_softmax_last(z: np.ndarray) -> np.ndarray:
-    """log softmax over the last axis of validated logits (max finite, no NaN, no +inf)."""
-    top = np.argmax(z, axis=-1)[..., np.newaxis]
-    shifted = z - np.take_along_axis(z, top, axis=-1)  # largest entry becomes 0: no overflow
-    others = np.exp(shifted)
-    np.put_along_axis(others, top, 0.0, axis=-1)
-    # log(1 + sum of the others) by log1p: a confident prediction keeps its tiny loss exactly
-    # instead of rounding log(1 + 1e-17) to 0.
-    return shifted - np.log1p(others.sum(axis=-1, keepdims=True))
+# A row whose shifted exponentials sum to less than this has one dominant class: the sum is
+# 1 + (the others), and the others' low digits were rounded away by the 1 (see _log_sum_exp).
+_CONFIDENT_SUM = 1.5
+
+
+def _as_logits_and_max(x: ArrayLike, name: str, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validate logits as ``_as_logits`` does and return them (axis last) with their maxima.
+
+    One reduction does both jobs: the maximum of a distribution is NaN if it holds a NaN, +inf
+    if it holds +inf (and no NaN), and -inf only if every logit is -inf; the kernels need the
+    maxima anyway. The maxima keep the reduced axis (length 1).
+    """
+    arr = _as_vectors(x, name, axis, "logits")
+    top = arr.max(axis=-1, keepdims=True)
+    if not np.isfinite(top).all():
+        if np.isnan(top).any():
+            raise ValueError(f"{name} contains NaN")
+        if (top == np.inf).any():
+            raise ValueError(f"{name} contains +inf")
+        raise ValueError(f"{name} has a distribution whose logits are all -inf")
+    return arr, top
+
+
+def _log_sum_exp(z: np.ndarray, top: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """log sum_j exp(z_j - top) over the last axis (kept, length 1); `work` gets exp(z - top).
+
+    The sum is at least 1 (the largest term is exp(0)), so its logarithm is finite and >= 0.
+    Where it is below `_CONFIDENT_SUM` it is 1 + r with r < 1/2 made of the other terms, and
+    ``log1p(r)`` is taken with r summed on its own: the loss of a confident, correct prediction
+    is about r, far below the rounding error of 1 + r.
+    """
+    with np.errstate(over="ignore"):  # z - top < -max overflows to -inf: exp of it is 0 anyway
+        np.subtract(z, top, out=work)
+    np.exp(work, out=work)
+    total = work.sum(axis=-1, keepdims=True)
+    confident = total[..., 0] < _CONFIDENT_SUM
+    log_total = np.log(total, out=total)
+    n_confident = np.count_nonzero(confident)
+    if n_confident:
+        # One term is exactly 1 (the maximum); a tie would make the sum >= 2, and every other
+        # term is < 1/2, so "< 1" leaves out precisely the maximum.
+        if n_confident * 8 > confident.size:  # many rows (a trained model): one masked pass
+            rest = np.sum(work, axis=-1, where=work < 1.0)[confident]
+        else:  # a few rows: copy them out rather than scan everything again
+            rows = work[confident]
+            rest = np.sum(rows, axis=-1, where=rows < 1.0)
+        log_total[confident, 0] = np.log1p(rest)
+    return log_total
+
+
+def _log_softmax_last(z: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """log softmax over the last axis of validated logits with maxima `top` (keepdims)."""
+    out = np.empty_like(z)
+    log_total = _log_sum_exp(z, top, out)
+    with np.errstate(over="ignore"):
+        np.subtract(z, top, out=out)  # recomputed rather than kept: one temporary, not two
+    out -= log_total
+    return out
 
 
 def log_softmax(logits: ArrayLike, axis: int = -1) -> np.ndarray:
-    r"""Logarithm of the softmax of `logits`, without overflow or underflow to -inf.
+    r"""Logarithm of the softmax of `logits`, computed without overflow.
 
     Parameters
     ----------
@@ -65,7 +114,10 @@ def log_softmax(logits: ArrayLike, axis: int = -1) -> np.ndarray:
     The second form exponentiates only numbers <= 0, so nothing overflows; the logarithm's
     argument is at least 1, so a logit far below the others gets a large negative
     log-probability instead of ``log(0) = -inf``; and ``log1p`` keeps the tiny log-probability
-    deficit of a dominant class accurate.
+    deficit of a dominant class accurate (the sum is formed once, and summed again without its
+    largest term only where it is below 1.5). A log-probability below the float64 range, as
+    for logits of both signs near :math:`10^{308}`, is -inf: :math:`z_i - m` overflows, and
+    that is the correctly rounded result.
 
     Examples
     --------
@@ -79,8 +131,8 @@ def log_softmax(logits: ArrayLike, axis: int = -1) -> np.ndarray:
     >>> kltools.log_softmax([1000.0, 0.0])
     array([    0., -1000.])
     """
-    z = _as_logits(logits, "logits", axis)
-    result = _log_softmax_last(z)
+    z, top = _as_logits_and_max(logits, "logits", axis)
+    result = _log_softmax_last(z, top)
     return np.moveaxis(result, -1, _normalize_axis(axis, result.ndim, "logits"))
 
 
@@ -127,9 +179,12 @@ def softmax(logits: ArrayLike, axis: int = -1) -> np.ndarray:
     >>> kltools.softmax([1e4, -1e4])
     array([1., 0.])
     """
-    z = _as_logits(logits, "logits", axis)
-    shifted = np.exp(z - z.max(axis=-1, keepdims=True))
-    result = shifted / shifted.sum(axis=-1, keepdims=True)
+    z, top = _as_logits_and_max(logits, "logits", axis)
+    result = np.empty_like(z)
+    with np.errstate(over="ignore"):  # z - top < -max overflows to -inf, whose exp is 0
+        np.subtract(z, top, out=result)
+    np.exp(result, out=result)
+    result /= result.sum(axis=-1, keepdims=True)
     return np.moveaxis(result, -1, _normalize_axis(axis, result.ndim, "logits"))
 
 
@@ -210,13 +265,18 @@ def cross_entropy_from_logits(
     >>> kltools.cross_entropy_from_logits(1, [1000.0, -1000.0])
     2000.0
     """
-    z = _as_logits(logits, "logits", axis)
-    log_q = _log_softmax_last(z)
+    z, top = _as_logits_and_max(logits, "logits", axis)
     target_arr = _as_numeric_array(target, "target")
     if np.issubdtype(target_arr.dtype, np.integer):
         indices = _as_class_indices(target_arr, z.shape[:-1], z.shape[-1])
-        picked = np.take_along_axis(log_q, indices[..., np.newaxis], axis=-1)[..., 0]
-        return _scalar_or_array(-picked + 0.0)
+        # -log softmax(z)_c = (max - z_c) + log sum_j exp(z_j - max): only the sum needs the
+        # whole array, and no log-probability array is built.
+        log_total = _log_sum_exp(z, top, np.empty_like(z))
+        picked = np.take_along_axis(z, indices[..., np.newaxis], axis=-1)
+        with np.errstate(over="ignore"):  # max - z_c > max: the loss is inf, as it should be
+            loss = (top - picked) + log_total
+        return _scalar_or_array(loss[..., 0] + 0.0)
+    log_q = _log_softmax_last(z, top)
     logits_shape = np.moveaxis(z, -1, axis).shape  # as the caller passed it
     if target_arr.shape != logits_shape:
         raise ValueError(

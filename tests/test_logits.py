@@ -143,3 +143,118 @@ def test_bad_logits(func, bad, error, message):
 def test_bad_targets(target, error, message):
     with pytest.raises(error, match=message):
         cross_entropy_from_logits(target, np.zeros((2, 3)))
+
+
+# --- issue #8 (19): any finite logits, of any magnitude, without a RuntimeWarning ------------------
+
+
+def mp_log_softmax(z):
+    """log softmax of one row of float logits (-inf allowed) in 50-digit arithmetic.
+
+    (z_i - max) - log1p(sum of the other shifted exponentials): the differences are exact at 50
+    digits, and log1p keeps a dominant class's tiny deficit.
+    """
+    with mpmath.workdps(50):
+        top = max(range(len(z)), key=lambda i: z[i])
+        m = mpmath.mpf(float(z[top]))
+        rest = mpmath.fsum(
+            mpmath.exp(mpmath.mpf(float(v)) - m) for i, v in enumerate(z) if i != top and v != -math.inf
+        )
+        log_norm = mpmath.log1p(rest)
+        return [-math.inf if v == -math.inf else float((mpmath.mpf(float(v)) - m) - log_norm) for v in z]
+
+
+def random_logit_rows(rng, scale, rows=20, n=6):
+    """Rows of uniform(-1, 1) * scale logits (normal draws would overflow near 1e308)."""
+    return rng.uniform(-1.0, 1.0, size=(rows, n)) * scale
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-30, 1e-5, 1.0, 30.0, 700.0, 1e4, 1e100, 1e300, 1.7e308])
+def test_log_softmax_and_softmax_match_mpmath_at_every_magnitude(scale):
+    rng = np.random.default_rng(int(math.log10(scale) + 400))
+    z = random_logit_rows(rng, scale)
+    expected = np.array([mp_log_softmax(list(row)) for row in z])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = log_softmax(z)
+        probabilities = softmax(z)
+    # (z_i - max) - log(sum): both parts <= 0, no cancellation. The sum's terms e^(z_j - max)
+    # carry the rounding of z_j - max, |z_j - max| ulps each, which is what the tiny
+    # log-probability of a dominant class is made of; past 745 they underflow to nothing.
+    spread = 2.0 * np.minimum(z.max(axis=1, keepdims=True) / 2 - z.min(axis=1, keepdims=True) / 2, 375.0)
+    allowed = 1.2e-16 * (8.0 + spread) * np.abs(expected)
+    with np.errstate(invalid="ignore"):  # -inf - -inf where both are -inf (equal: fine)
+        assert np.all((got == expected) | (np.abs(got - expected) <= allowed))
+    # exp turns the rounding of z_i - max into a relative error of about |z_i - max| ulps
+    finite = np.where(np.isfinite(expected), expected, 0.0)
+    exact = np.exp(finite) * np.isfinite(expected)
+    allowed = 1e-15 * (2.0 + np.abs(finite)) * exact + 1e-320  # subnormals: absolute
+    assert np.all(np.abs(probabilities - exact) <= allowed)
+
+
+@pytest.mark.parametrize("logits,expected", [
+    ([1e308, -1e308], [0.0, -np.inf]),                   # -2e308 is below the float64 range
+    ([-1e308, 1e308], [-np.inf, 0.0]),
+    ([1.7e308, -1.7e308, 0.0], [0.0, -np.inf, -1.7e308]),
+    ([0.0, -np.inf, -1e308, 1e308], [-1e308, -np.inf, -np.inf, 0.0]),
+    ([-1e308, -1e308], [-math.log(2.0)] * 2),
+])
+def test_opposite_huge_logits_give_exact_results_without_warning(logits, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = log_softmax(logits)
+        probabilities = softmax(logits)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(probabilities, np.exp(expected))
+
+
+def test_cross_entropy_from_opposite_huge_logits():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cross_entropy_from_logits(0, [-1e308, 1e308]) == math.inf  # the loss is 2e308
+        assert cross_entropy_from_logits(1, [-1e308, 1e308]) == 0.0
+        assert cross_entropy_from_logits([0, 1], [[-1e308, 1e308]] * 2).tolist() == [math.inf, 0.0]
+        assert cross_entropy_from_logits([0.5, 0.5], [-1e308, 1e308]) == math.inf
+        assert cross_entropy_from_logits([0.0, 1.0], [-1e308, 1e308]) == 0.0
+
+
+def test_float32_logits_at_the_float32_limit():
+    biggest = np.finfo(np.float32).max
+    z = np.array([[biggest, -biggest, 0.0], [1.0, 2.0, 3.0]], dtype=np.float32)
+    expected = np.array([mp_log_softmax([float(v) for v in row]) for row in z])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_allclose(log_softmax(z), expected, rtol=1e-15)
+        np.testing.assert_allclose(softmax(z), np.exp(expected), rtol=1e-15)
+        assert cross_entropy_from_logits(1, z[0]) == pytest.approx(2.0 * float(biggest), rel=1e-15)
+
+
+@pytest.mark.parametrize("confident_rows", [1, 100])  # a few rows, or every row: two code paths
+def test_confident_prediction_keeps_its_tiny_loss(confident_rows):
+    rng = np.random.default_rng(8)
+    z = rng.normal(size=(100, 5))
+    labels = rng.integers(0, 5, size=100)
+    z[np.arange(confident_rows), labels[:confident_rows]] += 45.0  # others' mass ~ 4 e^-45 ~ 1e-19
+    expected = np.array([reference_softmax_cross_entropy(y, list(row)) for y, row in zip(labels, z)])
+    losses = cross_entropy_from_logits(labels, z)
+    assert np.all(losses[:confident_rows] < 1e-17)
+    np.testing.assert_allclose(losses, expected, rtol=1e-14)
+    log_q = log_softmax(z)
+    np.testing.assert_allclose(-log_q[np.arange(100), labels], expected, rtol=1e-14)
+
+
+def test_tied_maxima_are_not_mistaken_for_a_confident_class():
+    # the sum of shifted exponentials is 2 + tiny: log 2, not log1p of the tiny rest
+    np.testing.assert_allclose(log_softmax([0.0, 0.0, -50.0])[:2], -math.log1p(1.0 + math.exp(-50.0)), rtol=1e-15)
+    assert cross_entropy_from_logits(0, [3.0, 3.0]) == pytest.approx(math.log(2.0), rel=1e-15)
+
+
+def test_validation_precedence_is_kept():
+    # one reduction finds all three faults; NaN is reported first, as before
+    with pytest.raises(ValueError, match="NaN"):
+        log_softmax([[0.0, np.inf], [np.nan, 0.0]])
+    with pytest.raises(ValueError, match=r"\+inf"):
+        log_softmax([[0.0, np.inf], [-np.inf, -np.inf]])
+    with pytest.raises(ValueError, match="all -inf"):
+        softmax([[0.0, 1.0], [-np.inf, -np.inf]])
+    assert log_softmax(np.zeros((0, 3))).shape == (0, 3)
