@@ -178,7 +178,8 @@ def _as_probabilities(x: ArrayLike, name: str, axis: int, normalize: bool) -> _P
         raise ValueError(f"{name} has a negative entry ({smallest:g}); probabilities are >= 0")
     if normalize:
         return _normalized(arr, total, smallest, name, axis)
-    return _checked_sum(arr, total, smallest, name, axis, _sum_tolerance(numeric.dtype, arr.shape[-1]))
+    tolerance = _sum_tolerance(numeric.dtype, arr.shape[-1])
+    return _checked_sum(arr, total, smallest, name, axis, tolerance)
 
 
 def _checked_sum(

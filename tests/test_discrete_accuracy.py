@@ -28,7 +28,7 @@ SEED = 20261208
 
 
 def exact_kl(p, q):
-    """sum_i p_i log(p_i / q_i) of the given floats, 50 digits, with 0 log 0 = 0 and p log(p/0) = inf."""
+    """sum_i p_i log(p_i / q_i) of the given floats at 50 digits; 0 log 0 = 0, p log(p/0) = inf."""
     with mpmath.workdps(50):
         total = mpmath.mpf(0)
         for pi, qi in zip(map(float, p), map(float, q)):
@@ -338,7 +338,8 @@ def nearly_certain_entropy_worst():
         n = int(rng.integers(2, 30))
         w = 10.0 ** rng.uniform(-300, -3, size=n)
         w[0] = 1.0
-        worst = max(worst, relative_error(kltools.entropy(w, normalize=True), exact_entropy_of_weights(w)))
+        value = kltools.entropy(w, normalize=True)
+        worst = max(worst, relative_error(value, exact_entropy_of_weights(w)))
         w32 = (w / w.sum()).astype(np.float32) * np.float32(1 + 5e-7)
         exact = exact_entropy_of_weights(w32)
         worst = max(worst, relative_error(kltools.entropy(w32), exact))
@@ -376,10 +377,12 @@ def measure():
     print(f"rows summing to 1 only to rounding, KL worst: {rounding_sums_worst(False):.2e}, "
           f"with 1e-300 and subnormal entries {rounding_sums_worst(True):.2e}")
     print("batch with some nearly equal rows, worst KL %.2e, JS %.2e" % batch_worst())
-    print("normalize=True over 1e-320..1e308, worst %.2e (%d infinite cases)" % dynamic_range_worst())
+    worst, infinite = dynamic_range_worst()
+    print(f"normalize=True over 1e-320..1e308, worst {worst:.2e} ({infinite} infinite cases)")
     print(f"float32 softmax pairs, worst {float32_worst():.2e}")
     print(f"entropy of nearly certain outcomes, worst {nearly_certain_entropy_worst():.2e}")
-    print(f"entropy, cross-entropy with normalize=True over 1e-320..1e308, worst {entropy_dynamic_range_worst():.2e}")
+    print("entropy, cross-entropy with normalize=True over 1e-320..1e308, "
+          f"worst {entropy_dynamic_range_worst():.2e}")
 
 
 if __name__ == "__main__":
