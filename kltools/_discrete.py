@@ -375,6 +375,18 @@ def _js_nats(p: _Probabilities, q: _Probabilities) -> np.ndarray:
     return np.clip(divergence, 0.0, math.log(2.0))
 
 
+def _log_in_base(x: int, base: float | None) -> float:
+    """log(x) in the unit of `base`, as the math module gives it: the upper bound a result in
+    that unit must respect (log(n) / log(2) can exceed math.log2(n) by an ulp, as for n = 3)."""
+    if base is None:
+        return math.log(x)
+    if base == 2:
+        return math.log2(x)
+    if base == 10:
+        return math.log10(x)
+    return math.log(x) / math.log(base)
+
+
 # ---------------------------------------------------------------------------------------------
 # Public functions
 
@@ -484,7 +496,8 @@ def entropy(
     """
     log_base = _log_base(base)
     probabilities = _as_probabilities(p, "p", axis, normalize)
-    return _scalar_or_array(_entropy_nats(probabilities) / log_base)
+    bound = _log_in_base(probabilities.values.shape[-1], base)
+    return _scalar_or_array(np.minimum(_entropy_nats(probabilities) / log_base, bound))
 
 
 def cross_entropy(
@@ -770,4 +783,5 @@ def js_divergence(
     """
     log_base = _log_base(base)
     p_probs, q_probs = _as_distribution_pair(p, q, axis, normalize=False)
-    return _scalar_or_array(_js_nats(p_probs, q_probs) / log_base + 0.0)
+    bound = _log_in_base(2, base)
+    return _scalar_or_array(np.minimum(_js_nats(p_probs, q_probs) / log_base, bound) + 0.0)

@@ -157,6 +157,17 @@ def test_every_result_in_range_for_sums_at_the_tolerance(n, factor):
     assert js_divergence(disjoint[0], disjoint[1], base=2) <= 1.0
 
 
+@pytest.mark.parametrize("base, log", [(2, math.log2), (10, math.log10), (None, math.log)])
+def test_bounds_hold_in_the_requested_unit(base, log):
+    # log(n) / log(2) exceeds math.log2(n) by an ulp for n = 3, 9, 11, ... (668 of 5000 n): the
+    # bound is applied in the unit asked for.
+    n = np.arange(1, 2001)
+    for size in n:
+        assert entropy(np.full(size, 1 / size), base=base) <= log(size)
+    assert js_divergence([1.0, 0.0], [0.0, 1.0], base=base) <= log(2)
+    assert js_divergence([0.5, 0.5, 0.0], [0.0, 0.0, 1.0], base=base) <= log(2)
+
+
 # ---------------------------------------------------------------------------------------------
 # Loose arguments (class 21)
 
