@@ -236,7 +236,9 @@ def _normalized(
             peak = arr.max(axis=-1, keepdims=True)
             log_values[small] = np.log(arr[small]) - np.log(np.broadcast_to(peak, arr.shape)[small])
         log_values -= np.log1p(rest)[..., np.newaxis]
-        values = np.where(normal, scaled / (1.0 + rest)[..., np.newaxis], np.exp(log_values))
+        from_logs = np.where(normal, scaled / (1.0 + rest)[..., np.newaxis], np.exp(log_values))
+        plain = arr / np.where(finite, total, 1.0)[..., np.newaxis]  # rows as they would be alone
+        values = np.where(in_log[..., np.newaxis], from_logs, plain)
     return _Probabilities(values, float(values.min()), literal, log_values, in_log)
 
 

@@ -294,6 +294,28 @@ def test_issue_examples_of_extreme_dynamic_range():
     assert relative_error(kltools.kl_divergence(w, v, normalize=True), exact) < 4 * EPS
 
 
+def test_batch_mixing_extreme_and_ordinary_rows_with_normalize():
+    # Only some rows underflow or overflow when normalized; each row must come out as alone.
+    rng = np.random.default_rng(SEED + 8)
+    w = rng.random((6, 5)) * 10
+    v = rng.random((6, 5)) * 10
+    w[1] = [1.7e308, 1e-310, 1e20, 0, 1]
+    v[1] = [1, 1, 2.2250738585072014e-308, 3, 1]
+    w[3] = [0.3, 1e300, 1e-20, 0.3, 0]
+    v[3] = [1.7e308, 1, 0.3, 1e-20, 5]
+    w[4] = [1e308, 1e308, 1e308, 1, 1e-300]  # the sum overflows
+    kl = kltools.kl_divergence(w, v, normalize=True)
+    h = kltools.entropy(w, normalize=True)
+    ce = kltools.cross_entropy(w, v, normalize=True)
+    for i in range(6):
+        assert kl[i] == pytest.approx(kltools.kl_divergence(w[i], v[i], normalize=True), rel=4 * EPS)
+        assert h[i] == pytest.approx(kltools.entropy(w[i], normalize=True), rel=4 * EPS)
+        exact_kl = exact_kl_of_weights(w[i], v[i])
+        assert relative_error(kl[i], exact_kl) < 8 * EPS
+        assert relative_error(h[i], exact_entropy_of_weights(w[i])) < 8 * EPS
+        assert relative_error(ce[i], exact_entropy_of_weights(w[i]) + exact_kl) < 8 * EPS
+
+
 def test_float32_input_is_measured_as_the_distribution_it_stands_for():
     # Measured: worst 4.4e-16.
     assert float32_worst() < 8 * EPS
