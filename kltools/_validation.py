@@ -145,8 +145,9 @@ class _Probabilities(NamedTuple):
         for these floats then includes the rounding-level ``sum - 1``. False where the row was
         divided by its sum, so that it stands for an exactly normalized distribution.
     log_values
-        None, or the natural logarithms of the probabilities, ``log w_i - log sum w`` (-inf for
-        zeros), when normalizing underflowed a positive weight or overflowed a sum.
+        None, or the natural logarithms of the probabilities, ``log(w_i / sum w)`` to an ulp
+        of 1 (-inf for zeros), when normalizing underflowed a positive weight or overflowed a
+        sum in some row.
     in_log
         None, or per row: True where ``values`` lost a positive weight to underflow (or the sum
         overflowed); the kernels must use ``log_values`` for these rows.
