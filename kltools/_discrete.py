@@ -136,7 +136,8 @@ def _relative_entropy_terms(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, n
     Temporaries are reused: on large arrays, fresh memory costs more than the arithmetic.
     """
     d = np.subtract(p, q)
-    with np.errstate(divide="ignore", invalid="ignore"):  # q = 0: inf or NaN, a far entry
+    # q = 0 gives inf or NaN, a subnormal q can overflow the quotient: all far entries.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         u = np.divide(d, q)
     terms = np.abs(u)
     close = terms <= _CLOSE  # False for inf and NaN
@@ -334,7 +335,7 @@ def _careful_js(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     total = np.add(p, q)
     u = np.subtract(p, q)
     with np.errstate(divide="ignore", invalid="ignore"):  # p = q = 0: NaN, a far entry
-        u /= total
+        u /= total  # |p - q| <= p + q: no overflow
     terms = np.abs(u)
     close = terms <= _CLOSE  # False for NaN
     all_close = bool(close.all())

@@ -263,3 +263,46 @@ def test_an_empty_batch_gives_an_empty_result(normalize):
         js_divergence(empty, empty),
     ):
         assert isinstance(result, np.ndarray) and result.shape == (0,)
+
+
+SPECIALS = [0.0, 5e-324, 1e-310, 2.2250738585072014e-308, 1e-300, 1e-20, 0.5, 1.0, 1e300, 1.7e308]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_runtime_warning_and_every_result_in_range(seed):
+    """Random batches of corner values (zeros, subnormals, 1e300, near-equal rows), every dtype,
+    both settings of normalize: no RuntimeWarning (pytest makes them errors), no NaN, results
+    in range, and otherwise a ValueError."""
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        n = int(rng.integers(1, 7))
+        shape = [(), (3,), (2, 3)][rng.integers(3)] + (n,)
+        kind = rng.integers(3)
+        w, v = (
+            rng.choice(SPECIALS, size=shape) if kind == 0
+            else 10.0 ** rng.uniform(-325, 308, size=shape) if kind == 1
+            else rng.dirichlet(np.ones(n), size=shape[:-1] or None)
+            * (1 + rng.choice([0, 1e-16, 1e-10, 1e-7]) * rng.standard_normal(shape))
+            for _ in range(2)
+        )
+        dtype = [np.float64, np.float32, np.float16][rng.integers(3)]
+        with np.errstate(over="ignore"):  # the test's own cast of 1e300 to float16
+            a, b = w.astype(dtype), v.astype(dtype)
+        for normalize in (False, True):
+            try:
+                h = np.asarray(entropy(a, normalize=normalize))
+                assert np.all((h >= 0) & (h <= math.log(n)))
+            except ValueError:
+                pass
+            try:
+                kl = np.asarray(kl_divergence(a, b, normalize=normalize))
+                ce = np.asarray(cross_entropy(a, b, normalize=normalize))
+                assert not np.isnan(kl).any() and np.all(kl >= 0)
+                assert np.all(ce >= entropy(a, normalize=normalize))
+            except ValueError:
+                pass
+        try:
+            js = np.asarray(js_divergence(a, b))
+            assert np.all((js >= 0) & (js <= math.log(2)))
+        except ValueError:
+            pass
