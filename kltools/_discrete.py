@@ -668,15 +668,16 @@ def kl_divergence(
     probabilities may be as small as the smallest subnormal double: the ratio
     :math:`p_i / q_i` is never formed where it could overflow.
 
-    Which value is computed. A `p` (or `q`) that sums to 1 up to the rounding of summing it
-    (``n * 2.2e-16``) is used as given, and the result is the exact value of the formula for
-    these floats, rounding-level ``sum(p) - sum(q)`` included. One that is accepted by the
-    tolerance but further from 1 stands for the distribution ``p / sum(p)``, and that is what
-    is compared, as with ``normalize=True`` (and as ``scipy.stats.entropy`` does): the result
-    is always the divergence of two distributions. By Gibbs' inequality it is never negative;
-    an exact value a few ulps below 0 (possible only for unnormalized floats) is returned as 0.
-    With ``normalize=True`` the ``inf`` convention is decided on the weights, before dividing,
-    and a normalized probability too small for a double is handled through its logarithm,
+    Which value is computed. When `p` and `q` both sum to 1 up to the rounding of summing them
+    (``n * 2.2e-16``), they are used as given and the result is the exact value of the formula
+    for these floats, rounding-level ``sum(p) - sum(q)`` included (what mpmath gives for the
+    same floats). An input that is accepted by the tolerance but further from 1 stands for the
+    distribution ``p / sum(p)``, as with ``normalize=True`` (and as ``scipy.stats.entropy``
+    does), and the pair is then compared as two distributions: the result is always a
+    divergence of distributions. It is never negative (Gibbs' inequality); an exact value a few
+    ulps below 0, possible only for floats whose sums differ, is returned as 0. With
+    ``normalize=True`` the ``inf`` convention is decided on the weights, before dividing, and a
+    normalized probability too small for a double is handled through its logarithm,
     :math:`\log w_i - \log \sum_j w_j`, never rounded to 0.
 
     References
