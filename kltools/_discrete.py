@@ -325,6 +325,23 @@ def _entropy_nats(p: _Probabilities) -> np.ndarray:
     return np.clip(entropy, 0.0, math.log(p.values.shape[-1])) + 0.0
 
 
+def _cross_entropy_nats(p: _Probabilities, q: _Probabilities, entropy_p: np.ndarray) -> np.ndarray:
+    """-sum p log q in nats of every (broadcast) row pair, at least `entropy_p` (nats).
+
+    The terms are all >= 0, but log q_i carries the rounding of q_i, an ulp of 1 when q_i is
+    near 1: all of a small cross-entropy (a nearly certain p and q). Results below
+    _CANCELLATION, and rows whose normalization underflowed, are recomputed as H(p) + KL(p, q),
+    whose careful path keeps those digits (and the inf convention of the weights).
+    """
+    cross = np.array(-_sum_p_log_q(p.values, q.values, q.smallest))
+    redo = cross < _CANCELLATION
+    if p.in_log is not None or q.in_log is not None:
+        redo |= _in_log(p, cross.shape) | _in_log(q, cross.shape)
+    if redo.any():
+        cross = np.where(redo, entropy_p + _kl_nats(p, q), cross)
+    return np.maximum(cross, entropy_p)
+
+
 def _careful_js(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """JS divergence of row pairs as (1/4) sum_i (p_i + q_i) h(u_i), u = (p - q) / (p + q).
 
@@ -559,9 +576,13 @@ def cross_entropy(
 
     with :math:`0 \log q_i = 0` for any :math:`q_i`, including zero. It is the average code
     length, in nats or bits, of outcomes drawn from `p` and encoded with a code that is optimal
-    for `q`. It is computed as that sum of :func:`entropy` and :func:`kl_divergence`, which
-    keeps it at least :math:`H(p)` despite rounding; inputs whose sums differ from 1 by more
-    than rounding are taken as the distributions they stand for, as described there.
+    for `q`. Every term :math:`-p_i \log q_i` is >= 0, so the sum has no cancellation; but
+    :math:`\log q_i` carries the rounding of :math:`q_i`, an ulp of 1 when :math:`q_i` is near
+    1, which is all of a small cross-entropy. A result below ``1e-3`` is therefore recomputed
+    as :math:`H(p) + D_{\mathrm{KL}}(p \,\|\, q)`, with the careful path of
+    :func:`kl_divergence`. The result is never below ``entropy(p)`` (rounding could put it an
+    ulp below when `q` is nearly `p`). Inputs whose sums differ from 1 by more than rounding
+    are taken as the distributions they stand for, as in :func:`kl_divergence`.
 
     References
     ----------
@@ -585,8 +606,11 @@ def cross_entropy(
     """
     log_base = _log_base(base)
     p_probs, q_probs = _as_distribution_pair(p, q, axis, normalize)
-    nats = _entropy_nats(p_probs) + _kl_nats(p_probs, q_probs)
-    return _scalar_or_array(nats / log_base)
+    entropy_nats = _entropy_nats(p_probs)
+    cross = _cross_entropy_nats(p_probs, q_probs, entropy_nats) / log_base
+    # Never below entropy(p, base=base), which is also bounded in the unit asked for.
+    bound = _log_in_base(p_probs.values.shape[-1], base)
+    return _scalar_or_array(np.maximum(cross, np.minimum(entropy_nats / log_base, bound)) + 0.0)
 
 
 def kl_divergence(

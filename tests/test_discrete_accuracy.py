@@ -380,6 +380,11 @@ def test_entropy_of_nearly_certain_outcomes():
                           exact_entropy_of_weights([1, 1e-20])) < 4 * EPS
     # Measured: worst 4.0e-16.
     assert nearly_certain_entropy_worst() < 8 * EPS
+    # The same for cross-entropy: q = (1, 1e-20) / (1 + 1e-20) rounds to (1, 1e-20), whose
+    # -log q_1 = 0 would lose all of H(p, q) = log(1 + 1e-20).
+    with mpmath.workdps(50):
+        exact = mpmath.log1p(mpmath.mpf(1e-20))
+    assert relative_error(kltools.cross_entropy([1, 0], [1, 1e-20], normalize=True), exact) < 4 * EPS
 
 
 def test_nearly_equal_pairs_broadcast_and_along_axis_0():
