@@ -50,36 +50,43 @@ def _log_densities(p: Any, q: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return log_density(p, x), log_density(q, x)
 
 
-def _choose(p: Any, q: Any, estimator: str) -> tuple[str, Any, bool, bool]:
-    """The estimator, the constant that makes k3 unbiased, whether its variance is finite, and
-    whether E_p[|log r|] is infinite (then the divergence is, and no sample mean estimates it).
+def _member_pairs(p: Any, q: Any) -> list[tuple[Any, Any]]:
+    """(p member, q member) for each member of p's batch, q broadcast against it."""
+    if p.kind == "multivariate":
+        return [(p, q)]
+    pairs = []
+    for index in np.ndindex(*p.batch_shape):
+        own = index[len(index) - len(q.batch_shape):]
+        q_index = tuple(0 if size == 1 else i for i, size in zip(own, q.batch_shape))
+        pairs.append((p.element(index), q.element(q_index)))
+    return pairs
 
-    Each check runs per member of a batch; the batch takes the weakest answer.
+
+def _choose(p: Any, q: Any, estimator: str) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """The estimator, and per member of the batch: the constant that makes k3 unbiased, whether
+    the estimator's variance is finite, and whether E_p[|log r|] is infinite (then so is the
+    divergence, and no sample mean estimates it). One estimator serves the whole batch.
     """
     from kltools._distributions.ratio_moments import mass_of_q_outside_p, ratio_moment_is_finite
 
-    members = [p.element(i) for i in range(p.size)] if p.kind != "multivariate" else [p]
-    q_members = [q.element(i) for i in range(q.size)] if q.kind != "multivariate" else [q]
-    pairs = list(zip(members, q_members)) if len(q_members) == len(members) else [
-        (m, q_members[0]) for m in members
-    ]
+    pairs = _member_pairs(p, q)
+    shape = p.batch_shape if p.kind != "multivariate" else ()
 
-    def all_true(check) -> bool | None:
-        answers = [check(a, b) for a, b in pairs]
-        return None if None in answers else all(answers)
+    def per_member(check) -> np.ndarray:  # True where shown finite; unknown counts as not
+        return np.reshape(np.array([check(a, b) is True for a, b in pairs]), shape)
+
+    def moments(order: int) -> np.ndarray:  # E_p[r^order] and E_p[|log r|^order] both finite
+        return per_member(lambda a, b: ratio_moment_is_finite(a, b, order)) & per_member(
+            lambda a, b: ratio_moment_is_finite(a, b, order, of_log=True)
+        )
 
     outside = [mass_of_q_outside_p(a, b) for a, b in pairs]
     k3_unbiased = None not in outside
-    correction = np.reshape(np.array([0.0 if o is None else o for o in outside]), p.batch_shape if p.kind != "multivariate" else ())
-    def moments(order: int) -> bool | None:  # E_p[r^order] and E_p[|log r|^order] both finite
-        r_finite = all_true(lambda a, b: ratio_moment_is_finite(a, b, order))
-        log_finite = all_true(lambda a, b: ratio_moment_is_finite(a, b, order, of_log=True))
-        return None if None in (r_finite, log_finite) else (r_finite and log_finite)
-
+    correction = np.reshape(np.array([0.0 if o is None else o for o in outside]), shape)
     if estimator == "auto":
         # k3 when its sample variance is itself a stable estimate (finite 4th moments of r and
         # log r); otherwise k1, whose terms -log r have the lighter tails in most pairs.
-        estimator = "k3" if k3_unbiased and moments(4) else "k1"
+        estimator = "k3" if k3_unbiased and bool(np.all(moments(4))) else "k1"
     if estimator == "k3":
         if not k3_unbiased:
             raise ValueError(
@@ -88,11 +95,13 @@ def _choose(p: Any, q: Any, estimator: str) -> tuple[str, Any, bool, bool]:
             )
         finite = moments(2)
     elif estimator == "k1":
-        finite = all_true(lambda a, b: ratio_moment_is_finite(a, b, 2, of_log=True))
+        finite = per_member(lambda a, b: ratio_moment_is_finite(a, b, 2, of_log=True))
     else:  # k2: terms (log r)^2 / 2, variance from the 4th moment of log r
-        finite = all_true(lambda a, b: ratio_moment_is_finite(a, b, 4, of_log=True))
-    divergent = all_true(lambda a, b: ratio_moment_is_finite(a, b, 1, of_log=True)) is False
-    return estimator, correction, bool(finite), divergent
+        finite = per_member(lambda a, b: ratio_moment_is_finite(a, b, 4, of_log=True))
+    divergent = np.reshape(
+        np.array([ratio_moment_is_finite(a, b, 1, of_log=True) is False for a, b in pairs]), shape
+    )
+    return estimator, correction, finite, divergent
 
 
 def _terms(log_r: np.ndarray, estimator: str, correction: Any) -> np.ndarray:
@@ -232,36 +241,43 @@ def kl_monte_carlo(
             )
     generator = _as_generator(rng)
     chosen, correction, variance_finite, divergent = _choose(p_desc, q_desc, estimator)
-    if divergent:
-        infinite = _scalar(np.full(p_desc.batch_shape if p_desc.kind != "multivariate" else (), np.inf))
+    if np.all(divergent):
+        infinite = _scalar(np.full(divergent.shape, np.inf))
         return MonteCarloEstimate(infinite, infinite, n, chosen)
 
     x = _draw(p_desc, n, generator)
     log_p, log_q = _log_densities(p_desc, q_desc, x)
     no_mass = np.isneginf(log_q) & np.isfinite(log_p)
-    if no_mass.any():
-        from kltools._distributions.log_densities import has_own_log_density
-
-        explicit = q_desc.family in ("sample", "histogram") or q_desc.kind == "discrete"
-        if not (explicit or has_own_log_density(q_desc) or q_desc.kind == "multivariate"):
-            raise ArithmeticError(
-                f"SciPy's log-density of q ({q_desc.family}) is -inf at a sample of p: it may have "
-                "underflowed, so kltools cannot tell whether q has mass there"
-            )
-        value = np.where(no_mass.any(axis=0), np.inf, np.nan)
-        if np.isnan(value).any():
-            # Only some members of a batch have an infinite divergence: finish the others.
-            pass
-        else:
-            return MonteCarloEstimate(_scalar(value), _scalar(np.full_like(value, np.inf)), n, chosen)
+    if no_mass.any() and not _is_true_zero(q_desc, x[no_mass] if p_desc.kind != "multivariate" else None):
+        raise ArithmeticError(
+            f"SciPy's log-density of q ({q_desc.family}) is -inf at a sample of p inside q's "
+            "support: it may have underflowed, so kltools cannot tell whether q has mass there"
+        )
+    infinite = no_mass.any(axis=0) | divergent
+    if np.all(infinite):
+        value = _scalar(np.full(np.shape(infinite), np.inf))
+        return MonteCarloEstimate(value, value, n, chosen)
     with np.errstate(invalid="ignore"):
         log_r = np.where(no_mass, 0.0, log_q - log_p)
     terms = _terms(log_r, chosen, correction)
     value = terms.mean(axis=0)
-    stderr = terms.std(axis=0, ddof=1) / math.sqrt(n) if variance_finite else np.full_like(value, np.inf)
-    infinite = no_mass.any(axis=0)
+    stderr = np.where(variance_finite, terms.std(axis=0, ddof=1) / math.sqrt(n), np.inf)
+    # members of a batch with a sample where q has no mass, or a divergent integral, are infinite
     value, stderr = np.where(infinite, np.inf, value), np.where(infinite, np.inf, stderr)
     return MonteCarloEstimate(_scalar(value), _scalar(stderr), n, chosen)
+
+
+def _is_true_zero(q: Any, points: np.ndarray | None) -> bool:
+    """Whether q's log-density of -inf at `points` means no mass, rather than an underflow."""
+    from kltools._distributions import log_masses
+    from kltools._distributions.log_densities import has_own_log_density
+
+    if q.kind == "multivariate" or has_own_log_density(q) or q.family == "sample":
+        return True  # computed by kltools or SciPy from the parameters, in log space
+    if q.kind == "discrete" and q.family in log_masses.OWNED:
+        return True
+    low, high = q.support()
+    return bool(np.all((points < low) | (points > high)))
 
 
 def _scalar(x: np.ndarray) -> float | np.ndarray:

@@ -225,3 +225,16 @@ def test_random_state_is_accepted_and_reproducible():
     p, q = PAIRS[0]
     first = kl_monte_carlo(p, q, n=500, rng=np.random.RandomState(3))
     assert first == kl_monte_carlo(p, q, n=500, rng=np.random.RandomState(3))
+
+
+def test_batches_broadcast_q_and_judge_each_member_on_its_own():
+    # q broadcast over p's (2, 3) batch; members with p = q are exactly 0 with a zero spread
+    estimate = kl_monte_carlo(stats.norm(np.zeros((2, 3)), 1), stats.norm([0.0, 1.0, 2.0], 1), 20_000, rng=0)
+    exact = np.array([0.0, 0.5, 2.0])
+    assert estimate.value.shape == (2, 3)
+    assert np.all(estimate.value[:, 0] == 0) and np.all(estimate.stderr[:, 0] == 0)
+    assert np.all(np.abs(estimate.value - exact) <= 5 * estimate.stderr + 1e-15)
+    # one member divergent, the other finite but without a finite-variance estimator
+    mixed = kl_monte_carlo(stats.t([3.0, 1.0]), stats.norm(), 1000, rng=0)
+    assert math.isfinite(mixed.value[0]) and mixed.value[1] == math.inf
+    assert np.all(mixed.stderr == math.inf)
