@@ -472,7 +472,10 @@ def entropy(
     distribution. Rounding can still push a sum a few ulps outside :math:`[0, \log n]`; the
     result is clamped to that range. With ``normalize=True`` a probability too small for a
     double is handled through its logarithm, :math:`\log w_i - \log \sum_j w_j`, never
-    rounded to 0.
+    rounded to 0. Dividing by the sum rounds a largest probability near 1, which would be all
+    of a small entropy; below 0.5 nats such a distribution is measured as
+    :math:`\log(1 + r) - \sum_i p_i \log(p_i / p_{\max})`, r the sum of the other
+    :math:`p_i / p_{\max}`, so ``entropy([1, 1e-20], normalize=True)`` keeps all its digits.
 
     Unlike ``scipy.stats.entropy``, unnormalized input is an error unless ``normalize=True``
     is asked for.
