@@ -7,7 +7,8 @@ that names the argument and the problem instead of returning a silently wrong nu
 Probability vectors
     :func:`entropy`, :func:`cross_entropy`, :func:`kl_divergence`, :func:`js_divergence`
 Logits
-    :func:`softmax`, :func:`log_softmax`, :func:`cross_entropy_from_logits`
+    :func:`softmax`, :func:`log_softmax`, :func:`cross_entropy_from_logits`,
+    :func:`kl_divergence_from_logits`
 scipy.stats distributions
     :func:`kl`, :func:`entropy_of`
 Samples
@@ -18,7 +19,12 @@ from kltools._discrete import cross_entropy, entropy, js_divergence, kl_divergen
 from kltools._distributions import entropy_of, kl
 from kltools._knn import kl_knn
 from kltools._monte_carlo import MonteCarloEstimate, kl_monte_carlo
-from kltools._logits import cross_entropy_from_logits, log_softmax, softmax
+from kltools._logits import (
+    cross_entropy_from_logits,
+    kl_divergence_from_logits,
+    log_softmax,
+    softmax,
+)
 
 __all__ = [
     "MonteCarloEstimate",
@@ -29,6 +35,7 @@ __all__ = [
     "js_divergence",
     "kl",
     "kl_divergence",
+    "kl_divergence_from_logits",
     "kl_knn",
     "kl_monte_carlo",
     "log_softmax",
