@@ -354,22 +354,3 @@ def _as_generator(rng: Any) -> np.random.Generator:
         "rng must be None, an integer seed, a SeedSequence, a numpy Generator or a "
         f"RandomState, got {rng!r}"
     )
-
-
-def _frozen_kind(dist: Any, name: str) -> str:
-    """Classify a frozen scipy.stats distribution as 'discrete', 'continuous' or 'multivariate'."""
-    from scipy import stats
-
-    if isinstance(dist, stats.distributions.rv_frozen):
-        return "discrete" if isinstance(dist.dist, stats.rv_discrete) else "continuous"
-    if isinstance(dist, (stats._multivariate.multi_rv_frozen,)):
-        return "multivariate"
-    if isinstance(dist, (stats.rv_continuous, stats.rv_discrete, stats._multivariate.multi_rv_generic)):
-        raise TypeError(
-            f"{name} must be a frozen distribution such as scipy.stats.norm(0, 1), "
-            f"got the unfrozen family {type(dist).__name__}"
-        )
-    raise TypeError(
-        f"{name} must be a frozen scipy.stats distribution such as scipy.stats.norm(0, 1), "
-        f"got {type(dist).__name__}"
-    )
