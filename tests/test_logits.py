@@ -243,6 +243,24 @@ def test_confident_prediction_keeps_its_tiny_loss(confident_rows):
     np.testing.assert_allclose(-log_q[np.arange(100), labels], expected, rtol=1e-14)
 
 
+def test_many_rows_go_through_in_blocks():
+    # 150 rows of 1000 classes span three blocks of rows; every third row is confident
+    rng = np.random.default_rng(150)
+    z = rng.normal(scale=3.0, size=(150, 1000))
+    labels = rng.integers(0, 1000, size=150)
+    z[np.arange(0, 150, 3), labels[::3]] += 60.0
+    rows = np.r_[0:150:13, 1:150:29, 149]
+    expected = np.array([mp_log_softmax(list(z[i])) for i in rows])
+    log_q, q, losses = log_softmax(z), softmax(z), cross_entropy_from_logits(labels, z)
+    np.testing.assert_allclose(log_q[rows], expected, rtol=1e-13)
+    np.testing.assert_allclose(q[rows], np.exp(expected), rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(losses[rows], -expected[np.arange(len(rows)), labels[rows]], rtol=1e-13)
+    # the class axis first: the same numbers
+    np.testing.assert_array_equal(log_softmax(z.T, axis=0), log_q.T)
+    np.testing.assert_array_equal(cross_entropy_from_logits(labels, z.T, axis=0), losses)
+    assert cross_entropy_from_logits(np.zeros(0, dtype=int), np.zeros((0, 4))).shape == (0,)
+
+
 def test_tied_maxima_are_not_mistaken_for_a_confident_class():
     # the sum of shifted exponentials is 2 + tiny: log 2, not log1p of the tiny rest
     np.testing.assert_allclose(log_softmax([0.0, 0.0, -50.0])[:2], -math.log1p(1.0 + math.exp(-50.0)), rtol=1e-15)
