@@ -361,10 +361,10 @@ def _phi_series(u: np.ndarray, largest: float) -> np.ndarray:
     """phi(u) = e^u - 1 - u by as many Taylor terms as |u| <= `largest` <= 2**-4 needs."""
     # The first omitted term, u^(k+1) / (k+1)!, must be below 2**-60 times u^2 / 2.
     k = 2
-    while k < len(_PHI_COEFFICIENTS) + 1 and 2.0 * largest ** (k - 1) / math.factorial(k + 1) > 2.0**-60:
+    while k <= len(_PHI_COEFFICIENTS) and 2.0 * largest ** (k - 1) / math.factorial(k + 1) > 2.0**-60:
         k += 1
     series = np.full_like(u, _PHI_COEFFICIENTS[k - 2])
-    for coefficient in _PHI_COEFFICIENTS[k - 3 :: -1] if k > 2 else ():  # Horner (terms, not entries)
+    for coefficient in _PHI_COEFFICIENTS[k - 3 :: -1] if k > 2 else ():  # Horner, over terms
         series *= u
         series += coefficient
     series *= u
@@ -436,7 +436,8 @@ def _kl_from_logits_careful(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         half_phi -= w
         large_terms = np.zeros(len(rows))
         log_p = None
-        if np.fmax.reduce(w, axis=None, initial=-np.inf) > _HALF_EXP_LIMIT:  # NaN-blind max  # p e^u without e^u: e^(log p + u)
+        # p e^u without e^u, as e^(log p + u); fmax skips the NaN of rows that q rules out
+        if np.fmax.reduce(w, axis=None, initial=-np.inf) > _HALF_EXP_LIMIT:
             large = w > _HALF_EXP_LIMIT
             large_rows = np.nonzero(large)[0]
             log_p = (-2.0 * half_a - top_a) - np.log(sum_a)  # half_a = -a / 2 exactly
@@ -484,7 +485,8 @@ def _kl_from_logits_careful(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             # ~ e^-745 * 1e308 where q_j is astronomically small: add those terms from logs.
             rows_u, cols_u = np.nonzero(outside & (half_a < np.inf))
             if rows_u.size:
-                log_p_u = (-2.0 * half_a[rows_u, cols_u] - top_a[rows_u, 0]) - np.log(sum_a[rows_u, 0])
+                log_p_u = -2.0 * half_a[rows_u, cols_u] - top_a[rows_u, 0]
+                log_p_u -= np.log(sum_a[rows_u, 0])
                 half_gap = (  # (log p_j - log q_j) / 2, halved so that it cannot overflow
                     (-half_a[rows_u, cols_u] - 0.5 * top_a[rows_u, 0])
                     - (half_b[rows_u, cols_u] - 0.5 * top_b[rows_u, 0])
@@ -524,7 +526,9 @@ def _kl_from_logits_fast(
     return divergence, accurate
 
 
-def _kl_from_logits(a: np.ndarray, top_a: np.ndarray, b: np.ndarray, top_b: np.ndarray) -> np.ndarray:
+def _kl_from_logits(
+    a: np.ndarray, top_a: np.ndarray, b: np.ndarray, top_b: np.ndarray
+) -> np.ndarray:
     """KL(softmax(a) || softmax(b)) over the last axis of validated logits; batch axes broadcast.
 
     Rows go through the kernels in blocks (see _row_blocks).
