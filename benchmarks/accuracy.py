@@ -1563,6 +1563,8 @@ def fmt(x: float) -> str:
         return "0"
     if not math.isfinite(x):
         return str(x)
+    if x == int(x) and abs(x) < 1e6:
+        return str(int(x))
     if 1e-3 <= abs(x) < 1e5:
         return f"{x:.3g}"
     mantissa, exponent = f"{x:.1e}".split("e")
@@ -1597,6 +1599,11 @@ def defects_text(defects: dict[str, list[str]]) -> str:
     return "; ".join(f"**{len(v)} {k}**" for k, v in defects.items())
 
 
+def cell(text: str) -> str:
+    """Text for a Markdown table cell: a literal | would end the cell."""
+    return text.replace("|", "\\|")
+
+
 def table(results: list[dict]) -> list[str]:
     lines = ["| route | inputs swept (ranges, count) | worst relative error | median relative error "
              "| errors raised | defects |", "| --- | --- | --- | --- | --- | --- |"]
@@ -1613,15 +1620,15 @@ def table(results: list[dict]) -> list[str]:
                      f"{r['truth']:.6g}; used {', '.join(r['estimators']) or '-'}"
                      + (f"; stderr inf in {r['infinite_se']}" if r["infinite_se"] else ""))
             raised = (f"{len(r['errors'])}: {first_message(r['errors'])}" if r["errors"] else "0")
-            lines.append(f"| {r['name']} | {swept} | {coverage} | {bias} | {raised} | "
-                         f"{defects_text(r['defects'])} |")
+            lines.append(f"| {cell(r['name'])} | {cell(swept)} | {coverage} | {bias} | {cell(raised)} | "
+                         f"{cell(defects_text(r['defects']))} |")
             continue
         errors_ = r["errors"]
         worst = err(max(errors_)) if errors_ else "-"
         median = err(float(np.median(errors_))) if errors_ else "-"
         raised = f"{len(r['raised'])}: {first_message(r['raised'])}" if r["raised"] else "0"
-        lines.append(f"| {r['name']} | {swept_text(r)} | {worst} | {median} | {raised.replace('|', '/')} "
-                     f"| {defects_text(r['defects'])} |")
+        lines.append(f"| {cell(r['name'])} | {cell(swept_text(r))} | {worst} | {median} | {cell(raised)} "
+                     f"| {cell(defects_text(r['defects']))} |")
     return lines
 
 
@@ -1689,7 +1696,8 @@ def main() -> None:
         f"Oracle: mpmath, closed forms derived in benchmarks/accuracy.py at {DPS} digits and more "
         "until two precisions agree to 30 digits; mpmath.quad and mpmath sums/Poisson-summation "
         f"integrals of log-pmfs written there (self-check: {check_text}). Relative error "
-        "|value - truth| / |truth| (absolute where truth = 0), per case the worst entry of an array "
+        "|value - truth| / max(|truth|, 2.2e-308) (absolute where truth = 0; below the smallest "
+        "normal double a result cannot carry 16 digits), per case the worst entry of an array "
         "result. A truth beyond float64's range is matched by an infinity. Errors raised are "
         "allowed (kltools refuses rather than answers); defects: NaN, inf where the truth is "
         "finite, finite where it is inf, warnings, and calls stopped after "
