@@ -514,7 +514,8 @@ def _kl_multivariate_normal(p: Description, q: Description) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
             m = solve(chol_p)
             off = m[~np.eye(m.shape[0], dtype=bool)]
-            off_diagonal = np.sum(2.0 * np.square(0.5 * off)) if off.size else 0.0
+            # sum of M_ij^2 off the diagonal; halving first keeps the squares from overflowing
+            off_diagonal = np.sum(4.0 * np.square(0.5 * off)) if off.size else 0.0
         scale_part = diagonal + (np.inf if np.isnan(off_diagonal) else off_diagonal)
     with np.errstate(over="ignore", invalid="ignore"):
         shift = mean_p - mean_q
