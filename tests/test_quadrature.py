@@ -286,3 +286,50 @@ def test_tail_that_grows_like_one_over_v_is_divergent():
         with np.errstate(over="ignore"):  # inf beyond the double range: still growth
             values = tails.PROBES**-exponent * (1 + np.log(1 / tails.PROBES))
         assert tails.analyse(values, np.isfinite(values)).divergence == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Found by the accuracy sweep (benchmarks/accuracy.py): near-equal pairs and cancelling formulas
+
+
+@pytest.mark.parametrize("df", [300.0, 1e3, 1e4])
+def test_t_with_large_df_against_normal_keeps_its_digits(df):
+    # the t log-density's constant no longer cancels (lgamma of 5e4 carries 1e-11 of error)
+    assert close(kltools.kl(stats.t(df), stats.norm()), kl_t_vs_norm(df))
+
+
+@pytest.mark.parametrize(
+    "p,q",
+    [(stats.t(1e8), stats.norm()), (stats.levy(0, 1), stats.levy(0, 1 + 1e-7)), (stats.t(3), stats.t(3.0 + 1e-9))],
+)
+def test_pairs_too_close_for_the_numeric_route_are_an_error_not_noise(p, q):
+    with pytest.raises(ArithmeticError, match="too close for the numerical route"):
+        kltools.kl(p, q)
+
+
+def test_identical_distributions_without_a_closed_form_are_exactly_zero():
+    assert kltools.kl(stats.t(5), stats.t(5)) == 0.0
+    assert np.array_equal(kltools.kl(stats.t([5.0, 6.0]), stats.t(5.0))[:1], [0.0])
+
+
+@pytest.mark.parametrize("a,b", [(10.0, 1e8), (2005.62, 2.2455e8), (1e-3, 2.0), (0.5, 0.5), (3e5, 7e5)])
+def test_beta_entropy_where_scipys_formula_cancels(a, b):
+    A, B = mp.mpf(a), mp.mpf(b)
+    truth = mp.log(mp.beta(A, B)) - (A - 1) * mp.digamma(A) - (B - 1) * mp.digamma(B) + (A + B - 2) * mp.digamma(A + B)
+    assert close(kltools.entropy_of(stats.beta(a, b)), truth)
+
+
+def test_entropy_near_zero_keeps_an_absolute_accuracy():
+    sigma = float((2 * mp.pi * mp.e) ** -0.5)  # h(N(0, sigma)) = log(sigma sqrt(2 pi e)), about 0
+    truth = mp.log(mp.mpf(sigma) * mp.sqrt(2 * mp.pi * mp.e))
+    assert abs(kltools.entropy_of(stats.norm(0, sigma)) - float(truth)) < 1e-15
+
+
+def test_dirichlet_entropy_is_right_or_refused():
+    alpha = [2.0, 3.0, 4.0]
+    a = [mp.mpf(x) for x in alpha]
+    a0 = sum(a)
+    truth = sum(mp.loggamma(x) for x in a) - mp.loggamma(a0) + (a0 - 3) * mp.digamma(a0) - sum((x - 1) * mp.digamma(x) for x in a)
+    assert close(kltools.entropy_of(stats.dirichlet(alpha)), truth)
+    with pytest.raises(ArithmeticError, match="Dirichlet"):
+        kltools.entropy_of(stats.dirichlet([1e14, 1e14]))  # SciPy returns -14.0; the truth is -15.739

@@ -60,10 +60,29 @@ def _cauchy(z, log_abs_z):
     return -np.log(np.pi) - _log1p_square(z, log_abs_z)
 
 
-def _t(z, log_abs_z, df):
+def _half_log_gamma_ratio(x):
+    """lgamma(x + 1/2) - lgamma(x) - log(x)/2, which is O(1/x): without cancellation for large x.
+
+    From lgamma(z) = stirlerr(z) + log(2 pi)/2 + (z - 1/2) log z - z (Loader), the difference is
+    stirlerr(x + 1/2) - stirlerr(x) - x (u - log1p(u)) with u = 1/(2x).
+    """
     from scipy import special
 
-    const = special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(df * np.pi)
+    from kltools._distributions.log_masses import _SERIES_FROM, _stirlerr
+    from kltools._numerics import _x_minus_log1p
+
+    large = x >= _SERIES_FROM
+    xl = np.where(large, x, _SERIES_FROM)
+    stirling = _stirlerr(xl + 0.5) - _stirlerr(xl) - xl * _x_minus_log1p(0.5 / xl)
+    xs = np.where(large, 1.0, x)
+    direct = special.gammaln(xs + 0.5) - special.gammaln(xs) - 0.5 * np.log(xs)
+    return np.where(large, stirling, direct)
+
+
+def _t(z, log_abs_z, df):
+    # lgamma((df + 1)/2) - lgamma(df/2) - log(df pi)/2: for df = 1e8 the two lgammas are 8e8 and
+    # their difference would carry an error of 1e-7; written without them it is exact to rounding.
+    const = _half_log_gamma_ratio(df / 2) - _HALF_LOG_TWO_PI
     scaled = z / np.sqrt(df)
     return const - (df + 1) / 2 * _log1p_square(scaled, log_abs_z - 0.5 * np.log(df))
 

@@ -34,6 +34,8 @@ from kltools._distributions.log_densities import (
 _TARGET_RTOL = 1e-10
 _PROMISED_RTOL = 1e-6
 _ABSOLUTE_FLOOR = 1e-15
+#: Rounding of an integrand formed from terms of total size m is at most this many eps times m.
+_ROUNDING_TERMS = 8
 _MAX_PANELS = 20_000
 
 # Gauss-Kronrod (7, 15) nodes and weights on [-1, 1] (QUADPACK's qk15).
@@ -68,22 +70,28 @@ class _NotFinite(Exception):
 
 
 def _adaptive_gauss_kronrod(
-    f: Callable[[np.ndarray], np.ndarray], edges: np.ndarray
-) -> tuple[float, float]:
-    """Integral of f over [edges[0], edges[-1]] and an error estimate, vectorized over panels."""
+    f: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], edges: np.ndarray
+) -> tuple[float, float, float]:
+    """Integral of f over [edges[0], edges[-1]], an error estimate, and the integral of f's magnitude.
+
+    `f` returns the integrand and a magnitude that bounds the size of what was subtracted to
+    form it (|log p| + |log q| for a log-ratio): its integral sets the rounding floor.
+    """
     low, high = edges[:-1], edges[1:]
-    done_value, done_error = [], []
+    done_value, done_error, done_magnitude = [], [], []
     total_panels = len(low)
     while True:
         centre, half = 0.5 * (low + high), 0.5 * (high - low)
-        values = f((centre[:, None] + half[:, None] * _NODES).ravel()).reshape(len(low), 15)
+        values, magnitudes = f((centre[:, None] + half[:, None] * _NODES).ravel())
+        values, magnitudes = values.reshape(len(low), 15), magnitudes.reshape(len(low), 15)
         kronrod = half * (values @ _K_WEIGHTS)
+        magnitude = half * (magnitudes @ _K_WEIGHTS)
         error = np.abs(kronrod - half * (values @ _G_WEIGHTS))
         value = math.fsum(done_value) + math.fsum(kronrod)
         error_total = math.fsum(done_error) + math.fsum(error)
         tolerance = max(_TARGET_RTOL * abs(value), _ABSOLUTE_FLOOR * 1e-3)
         if error_total <= tolerance or total_panels >= _MAX_PANELS:
-            return value, error_total
+            return value, error_total, math.fsum(done_magnitude) + math.fsum(magnitude)
         # Refine the panels that carry the most error; keep the others as they are.
         order = np.argsort(error)[::-1]
         cumulative = np.cumsum(error[order])
@@ -94,6 +102,7 @@ def _adaptive_gauss_kronrod(
         keep[refine] = False
         done_value.extend(kronrod[keep].tolist())
         done_error.extend(error[keep].tolist())
+        done_magnitude.extend(magnitude[keep].tolist())
         mid = centre[refine]
         low, high = np.concatenate([low[refine], mid]), np.concatenate([mid, high[refine]])
         total_panels += len(refine)
@@ -192,9 +201,14 @@ _QUANTILES_TOO_SLOW = frozenset({"levy_stable", "studentized_range"})
 
 
 def _quantile_integral(
-    p: Description, h: Callable[..., np.ndarray], what: str
-) -> float:
-    """The integral of h(x, log p(x), log z) at x = F_p^{-1}(u) over u in (0, 1), or +-inf if it diverges."""
+    p: Description, h: Callable[..., tuple[np.ndarray, np.ndarray]], what: str
+) -> tuple[float, float, float]:
+    """The integral of h(x, log p(x), log z) at x = F_p^{-1}(u) over u in (0, 1).
+
+    `h` returns the integrand and the magnitude of the terms it was computed from. Returns the
+    integral (or +-inf if it diverges), a bound on the quadrature and extrapolation error, and
+    the rounding floor: the error that evaluating the integrand in doubles alone leaves.
+    """
     if p.family == "vonmises":
         raise ValueError(
             "scipy.stats.vonmises is circular: its pdf is periodic on the whole real line, so "
@@ -206,7 +220,7 @@ def _quantile_integral(
             f"integrated cdf, too slowly for the quadrature of {what}; use kl_monte_carlo, or "
             "a family with a closed-form quantile function"
         )
-    pieces, errors = [], []
+    pieces, errors, magnitudes = [], [], []
     for side in _quantile_sides(p):
 
         def integrand(v: np.ndarray, side=side) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -215,11 +229,11 @@ def _quantile_integral(
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 x, log_p, log_z = side(v)
-                values = h(x, log_p, log_z)
+                values, magnitudes = h(x, log_p, log_z)
             resolvable = np.isfinite(x) & np.isfinite(log_p) & np.isfinite(values)
-            return x, values, resolvable
+            return x, values, resolvable, magnitudes
 
-        probe_x, probe_values, probe_ok = integrand(tails.PROBES)
+        probe_x, probe_values, probe_ok, _ = integrand(tails.PROBES)
         # Deep in a tail SciPy's quantile functions can stall (return the same x for smaller v)
         # or jump back: only a strictly monotone run of probes describes the tail. Near a
         # finite end x may stall while log p still moves (the end is resolved through z).
@@ -230,36 +244,39 @@ def _quantile_integral(
         probe_ok &= moving
         tail = tails.analyse(probe_values, probe_ok)
         if tail.divergence:
-            return math.copysign(math.inf, tail.divergence)
+            return math.copysign(math.inf, tail.divergence), 0.0, 0.0
 
-        def checked(v: np.ndarray, integrand=integrand) -> np.ndarray:
-            x, values, resolvable = integrand(v)
+        def checked(v: np.ndarray, integrand=integrand) -> tuple[np.ndarray, np.ndarray]:
+            x, values, resolvable, magnitudes = integrand(v)
             if not resolvable.all():
                 bad = int(np.argmin(resolvable))
                 raise _NotFinite(float(x[bad]), float(values[bad]))
-            return values
+            return values, magnitudes
 
         # Integrate over t = log v, where g(v) dv = g(e^t) e^t dt decays exponentially
         # into a tame tail: panels a decade wide near the median, five decades wide beyond.
-        def in_log_v(t: np.ndarray, checked=checked) -> np.ndarray:
+        def in_log_v(t: np.ndarray, checked=checked) -> tuple[np.ndarray, np.ndarray]:
             v = np.exp(t)
-            return checked(v) * v
+            values, magnitudes = checked(v)
+            return values * v, magnitudes * v
 
         deepest = -math.log10(tail.v_min)
         steps = [d for d in tails.DECADES if d < deepest]
         edges = -math.log(10.0) * np.array([deepest, *steps[::-1]], dtype=np.float64)
         edges = np.append(edges, math.log(0.5))
-        value, error = _adaptive_gauss_kronrod(in_log_v, edges)
+        value, error, magnitude = _adaptive_gauss_kronrod(in_log_v, edges)
         pieces += [value, tail.remainder]
         errors += [error, tail.error]
+        magnitudes += [magnitude, abs(tail.remainder)]
     total, error = math.fsum(pieces), math.fsum(errors)
-    if not math.isfinite(total) or error > _PROMISED_RTOL * abs(total) + _ABSOLUTE_FLOOR:
+    rounding = _ROUNDING_TERMS * np.finfo(np.float64).eps * math.fsum(magnitudes)
+    if not math.isfinite(total) or error > _PROMISED_RTOL * abs(total) + rounding:
         raise ArithmeticError(
             f"numerical integration of {what} did not reach 1e-6 relative accuracy (estimate "
             f"{total:.6g}, error bound {error:.2g}): the integrand's tails decay too slowly or "
             "cannot be resolved in double precision"
         )
-    return total
+    return total, error, rounding
 
 
 def _support_contains(outer: Description, inner: Description) -> bool:
@@ -283,11 +300,23 @@ def kl_by_quadrature(p: Description, q: Description) -> float:
 
     log_q = _log_density_beside(q, p)
 
-    def log_ratio(x: np.ndarray, log_p: np.ndarray, log_z: np.ndarray | None) -> np.ndarray:
-        return log_p - log_q(x, log_z)
+    def log_ratio(x: np.ndarray, log_p: np.ndarray, log_z: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        log_q_x = log_q(x, log_z)
+        return log_p - log_q_x, np.abs(log_p) + np.abs(log_q_x)
 
+    what = f"KL({p.family} || {q.family})"
     try:
-        return max(_quantile_integral(p, log_ratio, f"KL({p.family} || {q.family})"), 0.0)
+        value, error, rounding = _quantile_integral(p, log_ratio, what)
+        if value == 0.0 and error == 0.0:
+            return 0.0  # the integrand vanished everywhere: p = q
+        if math.isfinite(value) and rounding > _PROMISED_RTOL * abs(value):
+            # near-equal distributions: log p - log q cancels to nothing in doubles
+            raise ArithmeticError(
+                f"{what} is about {value:.2g}, below what integrating log p - log q in double "
+                f"precision can resolve to 1e-6 ({rounding:.2g}): the distributions are too close "
+                "for the numerical route, and no closed form is registered for this pair"
+            )
+        return max(value, 0.0)
     except _NotFinite as failure:
         if failure.value == math.inf and q.family == "histogram":
             return math.inf  # q's density is zero on an empty bin where p has mass
@@ -307,11 +336,13 @@ def kl_by_quadrature(p: Description, q: Description) -> float:
 def entropy_by_quadrature(p: Description) -> float:
     """Differential entropy in nats of a continuous description with batch_shape ()."""
 
-    def surprisal(x: np.ndarray, log_p: np.ndarray, log_z: np.ndarray | None) -> np.ndarray:
-        return -log_p
+    def surprisal(x: np.ndarray, log_p: np.ndarray, log_z: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        return -log_p, np.abs(log_p)
 
     try:
-        return _quantile_integral(p, surprisal, f"the entropy of {p.family}")
+        # A differential entropy near 0 is a difference of terms of size E|log p|: its rounding
+        # floor is inherent (SciPy's formulas share it), so it widens the tolerance, no error.
+        return _quantile_integral(p, surprisal, f"the entropy of {p.family}")[0]
     except _NotFinite as failure:
         raise ArithmeticError(
             f"the log-density of {p.family} is {-failure.value} at x = {failure.x:.6g}, where it "
