@@ -141,9 +141,10 @@ def kl_monte_carlo(
         Number of samples drawn from `p`. Default 10,000; at least 2.
     estimator : {"auto", "k1", "k3", "k2"}, optional
         Which per-sample term to average (see Notes). Default "auto".
-    rng : None, int, numpy.random.SeedSequence, numpy.random.Generator or numpy.random.RandomState, optional
-        Source of randomness; the same seed or the same generator state gives the same estimate.
-        A RandomState is wrapped (its bit generator is shared), so drawing advances it.
+    rng : None, int, SeedSequence, Generator or RandomState, optional
+        Source of randomness (NumPy's ``SeedSequence``, ``Generator`` or ``RandomState``); the
+        same seed or the same generator state gives the same estimate. A ``RandomState`` is
+        wrapped (its bit generator is shared), so drawing advances it.
 
     Returns
     -------

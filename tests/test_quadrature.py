@@ -333,3 +333,30 @@ def test_dirichlet_entropy_is_right_or_refused():
     assert close(kltools.entropy_of(stats.dirichlet(alpha)), truth)
     with pytest.raises(ArithmeticError, match="Dirichlet"):
         kltools.entropy_of(stats.dirichlet([1e14, 1e14]))  # SciPy returns -14.0; the truth is -15.739
+
+
+# ---------------------------------------------------------------------------------------------
+# Found by review: q evaluated in p's coordinate must keep the sign of z
+
+
+@pytest.mark.parametrize("loc,scale", [(0.0, 1.0), (3.0, 1.0), (0.0, 2.0), (-1.5, 0.7)])
+def test_normal_against_an_asymmetric_q_with_the_same_loc(loc, scale):
+    # KL(N(m, 1) || Gumbel_r(m, b)) = -h(N) + log b + E[Z]/b + E[exp(-Z/b)], Z ~ N(0, 1):
+    # = -log(2 pi e)/2 + log b + exp(1 / (2 b^2))
+    b = mp.mpf(scale)
+    truth = -mp.log(2 * mp.pi * mp.e) / 2 + mp.log(b) + mp.exp(1 / (2 * b**2))
+    assert close(kltools.kl(stats.norm(loc, 1), stats.gumbel_r(loc, scale)), truth)
+
+
+def test_heavy_left_tail_against_gumbel_is_infinite():
+    # E_p[exp(-X/b)] diverges for any p with a polynomial or exponential left tail this heavy
+    assert kltools.kl(stats.t(30), stats.gumbel_r(0, 3)) == math.inf
+    assert kltools.kl(stats.laplace(), stats.gumbel_r()) == math.inf
+
+
+def test_gamma_with_a_tiny_shape_against_weibull_sharing_its_end():
+    # -h(Gamma(a)) - log c - (c - 1) digamma(a) + Gamma(a + c) / Gamma(a), q = weibull_min(c)
+    a, c = mp.mpf("0.01"), mp.mpf("0.5")
+    minus_h = -(a + mp.loggamma(a) + (1 - a) * mp.digamma(a))
+    truth = minus_h - mp.log(c) - (c - 1) * mp.digamma(a) + mp.exp(mp.loggamma(a + c) - mp.loggamma(a))
+    assert close(kltools.kl(stats.gamma(0.01), stats.weibull_min(0.5)), truth)

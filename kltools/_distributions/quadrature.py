@@ -178,11 +178,15 @@ def _log_density_beside(q: Description, p: Description) -> Callable[..., np.ndar
     Near p's lower end x = loc + scale * z rounds to loc; if q starts at the same loc, q's own
     standardized coordinate is z * scale_p / scale_q, known to full precision from log z.
     """
+    # Only where both supports start at the shared loc: there z >= 0, and log z alone (which
+    # carries no sign) determines the point. Elsewhere x itself is evaluated.
     shared = (
         has_standard_form(p)
         and has_standard_form(q)
         and p.batch_shape == ()
         and bool(q.params["loc"] == p.params["loc"])
+        and bool(p.support()[0] == p.params["loc"])
+        and bool(q.support()[0] == q.params["loc"])
     )
     log_ratio_of_scales = np.log(p.params["scale"]) - np.log(q.params["scale"]) if shared else 0.0
 
