@@ -229,7 +229,11 @@ def kl_monte_carlo(
         raise ValueError("n must be >= 2 to estimate a standard error")
     if not isinstance(estimator, str) or estimator not in _ESTIMATORS:
         raise ValueError(f"estimator must be one of {_ESTIMATORS}, got {estimator!r}")
-    if p_desc.kind != "multivariate":
+    if p_desc.kind == "multivariate":
+        dimensions = _event_size(p_desc), _event_size(q_desc)
+        if None not in dimensions and dimensions[0] != dimensions[1]:
+            raise ValueError(f"p and q have different dimensions: {dimensions[0]} and {dimensions[1]}")
+    else:
         try:
             batch_shape = np.broadcast_shapes(p_desc.batch_shape, q_desc.batch_shape)
         except ValueError:
@@ -263,10 +267,22 @@ def kl_monte_carlo(
         log_r = np.where(no_mass, 0.0, log_q - log_p)
     terms = _terms(log_r, chosen, correction)
     value = terms.mean(axis=0)
-    stderr = np.where(variance_finite, terms.std(axis=0, ddof=1) / math.sqrt(n), np.inf)
+    # A spread below the rounding of the mean itself (r constant: uniform(0,1) vs uniform(0,2))
+    # would claim more digits than the sum of n terms carries.
+    rounding = 2 * np.finfo(np.float64).eps * math.log2(n) * np.abs(terms).mean(axis=0)
+    sample_stderr = np.maximum(terms.std(axis=0, ddof=1) / math.sqrt(n), rounding)
+    stderr = np.where(variance_finite, sample_stderr, np.inf)
     # members of a batch with a sample where q has no mass, or a divergent integral, are infinite
     value, stderr = np.where(infinite, np.inf, value), np.where(infinite, np.inf, stderr)
     return MonteCarloEstimate(_scalar(value), _scalar(stderr), n, chosen)
+
+
+def _event_size(dist: Any) -> int | None:
+    """The dimension of a multivariate description's outcomes, where its parameters tell it."""
+    for key in ("mean", "alpha", "p"):
+        if key in dist.params:
+            return int(np.size(dist.params[key]))
+    return None
 
 
 def _is_true_zero(q: Any, points: np.ndarray | None) -> bool:

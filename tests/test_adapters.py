@@ -90,3 +90,9 @@ def test_new_random_variables_map_to_the_classic_family(new, classic):
 def test_new_random_variables_with_non_finite_parameters():
     with pytest.raises(ValueError, match="non-finite parameter mu"):
         describe(stats.Normal(mu=np.nan), "p")
+
+
+def test_default_new_random_variables():
+    # SciPy names a parameterless Normal() "StandardNormal"
+    assert kltools.entropy_of(stats.Normal()) == pytest.approx(0.5 * math.log(2 * math.pi * math.e), rel=1e-15)
+    assert kltools.kl(stats.Normal(), stats.Normal(mu=1.0)) == 0.5

@@ -238,3 +238,19 @@ def test_batches_broadcast_q_and_judge_each_member_on_its_own():
     mixed = kl_monte_carlo(stats.t([3.0, 1.0]), stats.norm(), 1000, rng=0)
     assert math.isfinite(mixed.value[0]) and mixed.value[1] == math.inf
     assert np.all(mixed.stderr == math.inf)
+
+
+def test_multivariate_dimensions_that_differ_are_named():
+    with pytest.raises(ValueError, match="different dimensions: 2 and 3"):
+        kl_monte_carlo(stats.multivariate_normal([0, 0]), stats.multivariate_normal([0, 0, 0]), 100, rng=0)
+    with pytest.raises(ValueError, match="different dimensions: 3 and 4"):
+        kl_monte_carlo(stats.dirichlet([1, 1, 1]), stats.dirichlet([1, 1, 1, 1]), 100, rng=0)
+
+
+def test_stderr_never_claims_more_digits_than_the_mean_carries():
+    # r is constant, so the terms agree to rounding: the interval must still cover log 2
+    covered = 0
+    for seed in range(50):
+        e = kl_monte_carlo(stats.uniform(0, 1), stats.uniform(0, 2), 2000, rng=seed)
+        covered += abs(e.value - math.log(2)) <= 1.96 * e.stderr
+    assert covered == 50

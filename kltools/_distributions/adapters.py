@@ -152,7 +152,7 @@ def _as_frozen(rv: Any) -> Any | None:
 
     params = {key: np.asarray(value, dtype=np.float64) for key, value in rv._original_parameters.items()}
     kind = type(rv).__name__
-    if kind == "Normal":
+    if kind in ("Normal", "StandardNormal"):
         return stats.norm(params.get("mu", 0.0), params.get("sigma", 1.0))
     if kind == "Uniform":
         return stats.uniform(params["a"], params["b"] - params["a"])

@@ -201,9 +201,9 @@ def _scipy_entropy(dist: Description) -> float | None:
     """SciPy's entropy where the family has a formula of its own, if it is finite."""
     from scipy import stats
 
-    family_object = getattr(dist.source, "dist", dist.source)
+    family_object = getattr(dist.source, "dist", None)  # None for SciPy's new random variables
     generic = stats.rv_continuous._entropy
-    if dist.kind == "continuous" and type(family_object)._entropy is generic:
+    if family_object is not None and dist.kind == "continuous" and type(family_object)._entropy is generic:
         return None  # SciPy would integrate numerically: our quadrature is the better route
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
