@@ -62,12 +62,16 @@ def _member_pairs(p: Any, q: Any) -> list[tuple[Any, Any]]:
     return pairs
 
 
-def _choose(p: Any, q: Any, estimator: str) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+def _choose(p: Any, q: Any, estimator: str) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The estimator, and per member of the batch: the constant that makes k3 unbiased, whether
     the estimator's variance is finite, and whether E_p[|log r|] is infinite (then so is the
     divergence, and no sample mean estimates it). One estimator serves the whole batch.
     """
-    from kltools._distributions.ratio_moments import mass_of_q_outside_p, ratio_moment_is_finite
+    from kltools._distributions.ratio_moments import (
+        exact_term_deviations,
+        mass_of_q_outside_p,
+        ratio_moment_is_finite,
+    )
 
     pairs = _member_pairs(p, q)
     shape = p.batch_shape if p.kind != "multivariate" else ()
@@ -83,7 +87,13 @@ def _choose(p: Any, q: Any, estimator: str) -> tuple[str, np.ndarray, np.ndarray
     outside = [mass_of_q_outside_p(a, b) for a, b in pairs]
     k3_unbiased = None not in outside
     correction = np.reshape(np.array([0.0 if o is None else o for o in outside]), shape)
-    if estimator == "auto":
+    exact = [exact_term_deviations(a, b, o) if o is not None else None for (a, b), o in zip(pairs, outside)]
+    known = None not in exact
+    if estimator == "auto" and known:
+        # finitely many outcomes: the exact spreads decide
+        total = {name: sum(d[name] ** 2 for d in exact) for name in ("k1", "k3")}
+        estimator = "k3" if k3_unbiased and total["k3"] <= total["k1"] else "k1"
+    elif estimator == "auto":
         # k3 when its sample variance is itself a stable estimate (finite 4th moments of r and
         # log r); otherwise k1, whose terms -log r have the lighter tails in most pairs.
         estimator = "k3" if k3_unbiased and bool(np.all(moments(4))) else "k1"
@@ -101,7 +111,8 @@ def _choose(p: Any, q: Any, estimator: str) -> tuple[str, np.ndarray, np.ndarray
     divergent = np.reshape(
         np.array([ratio_moment_is_finite(a, b, 1, of_log=True) is False for a, b in pairs]), shape
     )
-    return estimator, correction, finite, divergent
+    deviation = np.reshape(np.array([np.nan if d is None else d[estimator] for d in exact]), shape)
+    return estimator, correction, finite, divergent, deviation
 
 
 def _terms(log_r: np.ndarray, estimator: str, correction: Any) -> np.ndarray:
@@ -186,7 +197,10 @@ def kl_monte_carlo(
     - ``"k2"``: :math:`\tfrac12 (\log r_i)^2`, biased (its mean matches the divergence only to
       second order near :math:`q = p`); offered for comparison.
     - ``"auto"``: k3 when :math:`\mathbb{E}_p[r^4] < \infty`, so that both its variance and the
-      sample estimate of that variance are finite, and k1 otherwise.
+      sample estimate of that variance are finite, and k1 otherwise. When `p` has finitely many
+      outcomes (up to a million), the exact variances of both are summed instead, ``"auto"``
+      picks the smaller, and the standard error is the exact :math:`\sigma/\sqrt n` rather than
+      the sample's, which rare outcomes with large ratios make unreliable.
 
     The finiteness of these moments is decided by closed conditions for the multivariate
     normal, Dirichlet and multinomial families, and from the growth of the integrand deep in
@@ -246,7 +260,7 @@ def kl_monte_carlo(
                 "samples are drawn from p"
             )
     generator = _as_generator(rng)
-    chosen, correction, variance_finite, divergent = _choose(p_desc, q_desc, estimator)
+    chosen, correction, variance_finite, divergent, exact_deviation = _choose(p_desc, q_desc, estimator)
     if np.all(divergent):
         infinite = _scalar(np.full(divergent.shape, np.inf))
         return MonteCarloEstimate(infinite, infinite, n, chosen)
@@ -270,7 +284,9 @@ def kl_monte_carlo(
     # A spread below the rounding of the mean itself (r constant: uniform(0,1) vs uniform(0,2))
     # would claim more digits than the sum of n terms carries.
     rounding = 2 * np.finfo(np.float64).eps * math.log2(n) * np.abs(terms).mean(axis=0)
-    sample_stderr = np.maximum(terms.std(axis=0, ddof=1) / math.sqrt(n), rounding)
+    # With finitely many outcomes the terms' spread is known exactly; use it.
+    deviation = np.where(np.isnan(exact_deviation), terms.std(axis=0, ddof=1), exact_deviation)
+    sample_stderr = np.maximum(deviation / math.sqrt(n), rounding)
     stderr = np.where(variance_finite, sample_stderr, np.inf)
     # members of a batch with a sample where q has no mass, or a divergent integral, are infinite
     value, stderr = np.where(infinite, np.inf, value), np.where(infinite, np.inf, stderr)
