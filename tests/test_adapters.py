@@ -96,3 +96,39 @@ def test_default_new_random_variables():
     # SciPy names a parameterless Normal() "StandardNormal"
     assert kltools.entropy_of(stats.Normal()) == pytest.approx(0.5 * math.log(2 * math.pi * math.e), rel=1e-15)
     assert kltools.kl(stats.Normal(), stats.Normal(mu=1.0)) == 0.5
+
+
+def test_mixture_against_an_independent_quadrature():
+    import mpmath as mp
+
+    mp.mp.dps = 30
+    mixture = stats.Mixture([stats.Normal(mu=-2.0), stats.Normal(mu=2.0, sigma=0.5)], weights=[0.3, 0.7])
+
+    def integrand(x):
+        p = 0.3 * mp.npdf(x, -2, 1) + 0.7 * mp.npdf(x, 2, 0.5)
+        return p * (mp.log(p) - mp.log(mp.npdf(x, 0, 2)))
+
+    truth = mp.quad(integrand, [-mp.inf, -2, 0, 2, mp.inf])
+    assert kltools.kl(mixture, stats.Normal(sigma=2.0)) == pytest.approx(float(truth), rel=1e-8)
+
+
+def test_new_objects_give_the_values_of_the_frozen_distributions_they_mirror():
+    pairs = [
+        ((stats.Normal(mu=1.0, sigma=2.0), stats.Normal(mu=0.0, sigma=3.0)), (stats.norm(1, 2), stats.norm(0, 3))),
+        ((stats.Uniform(a=0.0, b=1.0), stats.Uniform(a=-1.0, b=2.0)), (stats.uniform(0, 1), stats.uniform(-1, 3))),
+        ((stats.Binomial(n=10, p=0.3), stats.Binomial(n=10, p=0.5)), (stats.binom(10, 0.3), stats.binom(10, 0.5))),
+        ((stats.Logistic(), stats.Normal()), (stats.logistic(), stats.norm())),
+    ]
+    for (new_p, new_q), (old_p, old_q) in pairs:
+        assert kltools.kl(new_p, new_q) == kltools.kl(old_p, old_q)
+        assert kltools.entropy_of(new_p) == kltools.entropy_of(old_p)
+    batched = kltools.kl(stats.Normal(mu=np.zeros(3), sigma=[1.0, 2.0, 3.0]), stats.Normal(mu=1.0))
+    assert np.array_equal(batched, kltools.kl(stats.norm(0, [1.0, 2.0, 3.0]), stats.norm(1, 1)))
+
+
+def test_monte_carlo_on_new_objects():
+    mixture = stats.Mixture([stats.Normal(mu=-2.0), stats.Normal(mu=2.0)], weights=[0.5, 0.5])
+    q = stats.Normal(sigma=2.0)
+    exact = kltools.kl(mixture, q)
+    estimate = kltools.kl_monte_carlo(mixture, q, 20_000, rng=0)
+    assert abs(estimate.value - exact) < 5 * estimate.stderr
