@@ -51,6 +51,9 @@ from scipy import stats
 
 import kltools
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import cpu_model  # noqa: E402 - the benchmarks share one description of the machine
+
 #: Significant digits of every oracle (closed forms go higher until they settle, see `settled`).
 DPS = 50
 #: A call to kltools slower than this is stopped and counted as a timeout.
@@ -1660,15 +1663,6 @@ def details(results: list[dict]) -> list[str]:
     return lines
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def git_version() -> str:

@@ -237,6 +237,7 @@ def kl_monte_carlo(
     'k1'
     """
     from kltools._distributions.adapters import describe
+    from kltools._distributions.description import broadcast_batch_shape
 
     p_desc, q_desc = describe(p, "p"), describe(q, "q")
     if p_desc.kind != q_desc.kind:
@@ -251,12 +252,7 @@ def kl_monte_carlo(
         if None not in dimensions and dimensions[0] != dimensions[1]:
             raise ValueError(f"p and q have different dimensions: {dimensions[0]} and {dimensions[1]}")
     else:
-        try:
-            batch_shape = np.broadcast_shapes(p_desc.batch_shape, q_desc.batch_shape)
-        except ValueError:
-            raise ValueError(
-                f"the batch shapes of p {p_desc.batch_shape} and q {q_desc.batch_shape} do not broadcast"
-            ) from None
+        batch_shape = broadcast_batch_shape(p_desc, q_desc)
         if batch_shape != p_desc.batch_shape:
             raise ValueError(
                 f"q's batch shape {q_desc.batch_shape} must broadcast to p's {p_desc.batch_shape}: "

@@ -11,7 +11,7 @@ import numpy as np
 
 from kltools._distributions.adapters import describe
 from kltools._distributions.closed_forms import closed_form_kl
-from kltools._distributions.description import Description
+from kltools._distributions.description import Description, broadcast_batch_shape
 from kltools._distributions.log_densities import has_standard_form
 from kltools._distributions.quadrature import entropy_by_quadrature, kl_by_quadrature
 from kltools._distributions.summation import entropy_by_summation, kl_by_summation
@@ -44,15 +44,6 @@ def _check_kinds(p: Description, q: Description) -> None:
     if "multivariate" in (p.kind, q.kind):
         raise ValueError(f"p is {p.kind} and q is {q.kind}: their dimensions differ")
     raise ValueError(f"cannot compare a {p.kind} p with a {q.kind} q")
-
-
-def _batch_shape(p: Description, q: Description) -> tuple[int, ...]:
-    try:
-        return np.broadcast_shapes(p.batch_shape, q.batch_shape)
-    except ValueError:
-        raise ValueError(
-            f"the batch shapes of p {p.batch_shape} and q {q.batch_shape} do not broadcast"
-        ) from None
 
 
 def kl(p: Any, q: Any) -> float | np.ndarray:
@@ -167,7 +158,7 @@ def kl(p: Any, q: Any) -> float | np.ndarray:
     """
     p_desc, q_desc = describe(p, "p"), describe(q, "q")
     _check_kinds(p_desc, q_desc)
-    shape = _batch_shape(p_desc, q_desc) if p_desc.kind != "multivariate" else ()
+    shape = broadcast_batch_shape(p_desc, q_desc) if p_desc.kind != "multivariate" else ()
     value = closed_form_kl(p_desc, q_desc)
     if value is not None:
         return _scalar_or_array(value)

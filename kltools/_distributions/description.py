@@ -67,3 +67,13 @@ class Description:
             return self.params["edges"][..., 0], self.params["edges"][..., -1]
         low, high = self.source.support()
         return np.broadcast_to(low, self.batch_shape), np.broadcast_to(high, self.batch_shape)
+
+
+def broadcast_batch_shape(p: Description, q: Description) -> tuple[int, ...]:
+    """The batch shape of the pairs (p, q), or a ValueError naming both shapes."""
+    try:
+        return np.broadcast_shapes(p.batch_shape, q.batch_shape)
+    except ValueError:
+        raise ValueError(
+            f"the batch shapes of p {p.batch_shape} and q {q.batch_shape} do not broadcast"
+        ) from None
