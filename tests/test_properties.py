@@ -218,10 +218,25 @@ finite = dict(allow_nan=False, allow_infinity=False)
 )
 @settings(max_examples=40)
 def test_kl_is_invariant_under_the_same_affine_map(m1, s1, m2, s2, a, b):
-    """y = a x + b applied to both: loc -> a loc + b, scale -> |a| scale (symmetric families)."""
+    """y = a x + b applied to both: loc -> a loc + b, scale -> |a| scale (symmetric families).
+
+    logistic has no closed form: for nearly equal pairs its numerical route refuses ("too close")
+    rather than return rounding noise, and then the other side must be as tiny.
+    """
+
+    def kl_or_refusal(p, q):
+        try:
+            return kl(p, q)
+        except ArithmeticError as error:
+            assert "too close" in str(error)
+            return None
+
     for family in (stats.norm, stats.laplace, stats.logistic):
-        before = kl(family(m1, s1), family(m2, s2))
-        after = kl(family(a * m1 + b, abs(a) * s1), family(a * m2 + b, abs(a) * s2))
+        before = kl_or_refusal(family(m1, s1), family(m2, s2))
+        after = kl_or_refusal(family(a * m1 + b, abs(a) * s1), family(a * m2 + b, abs(a) * s2))
+        if before is None or after is None:
+            assert all(v is None or v < 1e-9 for v in (before, after))
+            continue
         assert after == pytest.approx(before, rel=1e-6, abs=1e-10)
 
 
