@@ -43,6 +43,8 @@ from kltools._numerics import (
     _lgamma_tangent_gap,
     _log_quotient,
     _log_ratio,
+    _on,
+    _binet_gap_shift,
     _quotient,
     _ratio_minus_one,
     _relative_entropy_term,
@@ -258,7 +260,8 @@ def _gumbel_kl(b1: np.ndarray, b2: np.ndarray, c: np.ndarray) -> np.ndarray:
     tiny = r < 1e-300  # then lgamma(r) + euler (r - 1) = -log r - euler to double precision
     huge = np.isinf(r)  # then the gap exceeds r log r: beyond the double range
     ordinary = ~tiny & ~huge
-    r_minus_1 = np.where(ordinary, (b1 - b2) / b2, 0.0)  # exact numerator where r is near 1
+    with np.errstate(over="ignore"):
+        r_minus_1 = np.where(ordinary, (b1 - b2) / b2, 0.0)  # exact numerator where r is near 1
     gap = _lgamma_tangent_gap(np.ones_like(r), r_minus_1, np.where(ordinary, r, 1.0))
     gap = np.where(tiny, -L - _EULER_GAMMA, gap)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -443,10 +446,37 @@ def _dirichlet_kl(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray | None:
     positive = _sum_last(categorical_qp) + 0.5 * (_sum_last(jensen) + _sum_last(categorical_pq))
     delta = beta - alpha
     delta_total = (b_total - a_total) + (b_low - a_low)
-    binet = _sum_last(_binet_tangent_gap(alpha, delta, beta)) - _binet_tangent_gap(a_total, delta_total, b_total)
+    binet = _dirichlet_binet_part(alpha, beta, delta, rest, a_total, b_total, delta_total)
     with np.errstate(invalid="ignore"):
         total = positive + np.where(np.isnan(binet), np.inf, binet)
     return np.where(np.isinf(positive), np.inf, np.maximum(total, 0.0))
+
+
+def _dirichlet_binet_part(alpha, beta, delta, rest, a_total, b_total, delta_total) -> np.ndarray:
+    """sum_i mu-gap(alpha_i, beta_i) - mu-gap(alpha0, beta0), the Binet part of the divergence.
+
+    Where one component j holds all but 1/1024 of both alpha0 and beta0, its gap and the gap at alpha0 differ by a shift of 1/1024 or less:
+    that difference is integrated along the shift (:func:`_binet_gap_shift`) instead of
+    subtracted. Everything is summed exactly (two-sums), so that small gaps of the other
+    components are not rounded away by large ones.
+    """
+    gaps = _binet_tangent_gap(alpha, delta, beta)
+    gap_total = _binet_tangent_gap(a_total, delta_total, b_total)
+    j = np.argmax(alpha, axis=-1)[..., np.newaxis]
+    x = np.take_along_axis(alpha, j, axis=-1)[..., 0]
+    d = np.take_along_axis(delta, j, axis=-1)[..., 0]
+    s = np.take_along_axis(rest, j, axis=-1)[..., 0]
+    s_new = np.take_along_axis(_exclusive_sum(beta), j, axis=-1)[..., 0]
+    others = np.arange(alpha.shape[-1]) != j
+    s_minus = -np.sum(np.where(others, delta, 0.0), axis=-1)  # sum of exact differences
+    y = np.take_along_axis(beta, j, axis=-1)[..., 0]
+    dominant = (s <= x / 1024) & (s_new <= y / 1024)
+    shift = _on(dominant, _binet_gap_shift, x, d, s, s_new, s_minus, y)
+    gaps = np.where(others | ~dominant[..., np.newaxis], gaps, shift[..., np.newaxis])
+    gap_total = np.where(dominant, 0.0, gap_total)
+    with np.errstate(invalid="ignore"):
+        high, low = _dd_sum(np.concatenate([gaps, -gap_total[..., np.newaxis]], axis=-1))
+        return high + low
 
 
 def _exclusive_sum(x: np.ndarray) -> np.ndarray:
