@@ -431,15 +431,16 @@ def _binet_second_times_square(s: np.ndarray, d: np.ndarray) -> np.ndarray:
 
 
 def _binet_second_times(s: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """u * v * mu''(s) for s > 0 and |u|, |v| <= 2 s, without overflow (mu'' > 0)."""
+    """u * v * mu''(s) for s > 0 and |u| <= 2 s, without spurious overflow (mu'' > 0)."""
     s, u, v = np.broadcast_arrays(s, u, v)
 
+    # u/x is at most 2 first, so that a large v (far gaps) overflows only where the product does.
     def term(x, u, v):
-        return 0.5 * ((u / x) / (x + 1.0)) * ((v / x) / (x + 1.0))
+        return 0.5 * (((((u / x) / (x + 1.0)) * v) / x) / (x + 1.0))
 
     total, tail = _recurrence_sum(s, term, u, v)
     inv = 1.0 / tail
-    return total + (u * inv) * (v * inv) * inv * np.polynomial.polynomial.polyval(inv * inv, _MU2_SERIES)
+    return total + (((u * inv) * v) * inv) * inv * np.polynomial.polynomial.polyval(inv * inv, _MU2_SERIES)
 
 
 def _binet_third_times(s: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:

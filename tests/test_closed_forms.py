@@ -73,15 +73,15 @@ def reference(formula: Callable, *params, span_digits: bool = True) -> mpmath.mp
     Sums of parameters of very different size (1e300 + 1e-300) are exact only with enough
     digits: with `span_digits` (cheap, elementary formulas) the first evaluation uses 50 digits
     plus 4 per decade of the largest or smallest parameter. Then the digits are doubled until two
-    evaluations agree to 30 digits. Formulas with lgamma and digamma start at 50 digits (their
-    cancellations are caught by the doubling) and, where the value is below 1e-200 (where a sum
+    evaluations agree to 30 digits. Formulas with lgamma and digamma start at 50 digits plus one
+    per decade of the largest parameter (their cancellations are caught by the doubling) and, where the value is below 1e-200 (where a sum
     that lost a tiny parameter could matter), are re-checked with enough digits to hold the
     sum of the largest and the smallest parameter exactly.
     """
     decades = [math.log10(abs(x)) for x in _flat(params) if x != 0 and math.isfinite(x)] or [0.0]
     if span_digits:
         return _settle(formula, params, 50 + 4 * int(max(map(abs, decades))))
-    value = _settle(formula, params, 50)
+    value = _settle(formula, params, 50 + int(max(0.0, max(decades))))  # lgamma(x) ~ x log x cancels
     if not mpmath.isinf(value) and abs(value) < mpmath.mpf(10) ** -200:
         value = _settle(formula, params, 60 + int(1.2 * (max(decades) - min(decades))))
     return value
@@ -711,6 +711,23 @@ def test_issue_8_instances(p, q, formula, params):
     assert error_of(got, reference(formula, *params)) <= RTOL
 
 
+@pytest.mark.parametrize(
+    "p, q, formula, params",
+    [
+        # the dominant component's gap moves from 4.5e-28 to 1.1e287: d/x overflowed
+        (stats.beta(6.171402895324348e-230, 4.485928806946495e-28), stats.beta(1.4024111857862054e-177, 1.143772001729542e287),
+         mp_beta, (6.171402895324348e-230, 4.485928806946495e-28, 1.4024111857862054e-177, 1.143772001729542e287)),
+        # a tiny component lost against a dominant one: the gaps at 1.7e-230 and at alpha0 cancel
+        (stats.beta(1.6555116976043769e-230, 5.4038782212240576e-68), stats.beta(1.6555116976043769e-230, 5.4038782211623396e-68),
+         mp_beta, (1.6555116976043769e-230, 5.4038782212240576e-68, 1.6555116976043769e-230, 5.4038782211623396e-68)),
+        (stats.dirichlet([5.933483023427679e77, 8.638236238258522e282]), stats.dirichlet([4.0632685507522267e-101, 9.232850588870038e-62]),
+         mp_dirichlet, ([5.933483023427679e77, 8.638236238258522e282], [4.0632685507522267e-101, 9.232850588870038e-62])),
+    ],
+)
+def test_extreme_shape_regressions(p, q, formula, params):
+    assert error_of(kl(p, q), reference(formula, *params, span_digits=False)) <= RTOL
+
+
 def test_issue_8_gamma_tiny_shapes_value():
     assert float(kl(stats.gamma(1e-15), stats.gamma(1.05e-15))) == pytest.approx(1.2098e-3, rel=1e-4)
     assert float(kl(stats.norm(0, 1e-9), stats.norm(0, 1))) == pytest.approx(20.2233, rel=1e-5)
@@ -884,6 +901,53 @@ def test_batch_equals_loop_exactly(family):
                 pij = dist(**{k: ps[i][k] for k in ps[0]})
                 qij = dist(**{k: qs[j][k] for k in qs[0]})
                 assert float(kl(pij, qij)) == grid[i, j]
+
+
+def _extreme_parameters(rng, family: str, n: int) -> dict[str, np.ndarray]:
+    """Each parameter of `family` drawn independently over its whole float64 range."""
+    def positive():
+        return log_uniform(rng, 1e-300, 1e300, n)
+
+    def signed():
+        return rng.choice([-1.0, 1.0], n) * positive() * rng.integers(0, 2, n)
+
+    def probability():
+        return rng.uniform(size=n) ** rng.uniform(0, 300, n) * rng.integers(0, 2, n) + rng.integers(0, 2, n) * 0.5
+
+    params = {"loc": signed()} if family not in ("bernoulli", "binom", "geom", "poisson") else {}
+    if family not in ("bernoulli", "binom", "geom", "poisson"):
+        params["scale"] = positive()
+    extra = {"lognorm": {"s": positive()}, "pareto": {"b": positive()}, "gamma": {"a": positive()},
+             "chi2": {"df": positive()}, "weibull_min": {"c": positive()}, "weibull_max": {"c": positive()},
+             "beta": {"a": positive(), "b": positive()}, "bernoulli": {"p": np.clip(probability(), 0, 1)},
+             "geom": {"p": log_uniform(rng, 1e-300, 1, n)}, "poisson": {"mu": positive() * rng.integers(0, 2, n)},
+             "binom": {"n": np.round(log_uniform(rng, 1, 1e300, n)), "p": np.clip(probability(), 0, 1)}}
+    params |= extra.get(family, {})
+    if family in ("gamma", "chi2", "lognorm", "rayleigh", "weibull_min", "weibull_max", "beta", "pareto"):
+        params["loc"] = np.zeros(n)  # same loc: the closed form applies to every member
+    if family == "beta":
+        params["scale"] = np.ones(n)  # same support
+    return params
+
+
+@pytest.mark.parametrize("family", [f for f in BATCHABLE if f != "erlang"])
+def test_extreme_batches_are_never_nan_or_negative(family):
+    """Every parameter anywhere in its float64 range, 2000 pairs: values >= 0 or inf, no warning."""
+    rng = _rng(family, "extreme")
+    dist = getattr(stats, family)
+    p = dist(**_extreme_parameters(rng, family, 2000))
+    q = dist(**_extreme_parameters(rng, family, 2000))
+    if family == "binom":
+        q = dist(n=p.kwds["n"], p=q.kwds["p"])
+    value = kl(p, q)
+    assert value is not None and value.shape == (2000,)
+    assert not np.any(np.isnan(value)) and np.all(value >= 0)
+
+
+def test_extreme_halfnorm_shift_with_tiny_scale_ratio_is_inf():
+    # (l1 - l2)/s2 overflows while s1/s2 underflows: the cross term must not become inf * 0
+    got = kl(stats.halfnorm(1e300, 1e-320), stats.halfnorm(-1e300, 1e-10))
+    assert float(got) == math.inf
 
 
 def test_thousand_normals_are_vectorized_and_fast():

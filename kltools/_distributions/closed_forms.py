@@ -303,7 +303,8 @@ def _kl_halfnorm(p: Description, q: Description) -> np.ndarray:
     c = _difference_over(np.where(inside, l1, l2), l2, s2)
     r = _quotient((s1,), (s2,))
     with np.errstate(over="ignore", invalid="ignore"):
-        cross = np.where(c > 0, _SQRT_2_OVER_PI * c * np.where(np.isfinite(r), r, 0.0), 0.0)
+        # c = inf: c^2/2 is inf already; r = inf: the scale part is.
+        cross = np.where((c > 0) & np.isfinite(c), _SQRT_2_OVER_PI * c * np.where(np.isfinite(r), r, 0.0), 0.0)
     return np.where(inside, scale + cross + _half_square(c), np.inf)
 
 
