@@ -35,6 +35,8 @@ import numpy as np
 from kltools._distributions.description import Description
 from kltools._numerics import (
     _EULER_GAMMA,
+    _binet_gap_shift,
+    _binet_tangent_gap,
     _dd_sum,
     _difference_over,
     _expm1_minus_x,
@@ -44,12 +46,10 @@ from kltools._numerics import (
     _log_quotient,
     _log_ratio,
     _on,
-    _binet_gap_shift,
     _quotient,
     _ratio_minus_one,
     _relative_entropy_term,
     _sum_last,
-    _binet_tangent_gap,
     _two_sum,
     _weighted_chi,
     _weighted_phi,
@@ -424,8 +424,8 @@ def _dirichlet_kl(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray | None:
 
     The first two are sums of non-negative terms, each relatively accurate: the ratios
     ``pi_i/p_i - 1`` come from exact products with double-double totals. The third is a
-    difference, but its terms are small against the others except where one component holds
-    almost all of alpha0 (see the tests for the accuracy there).
+    difference (:func:`_dirichlet_binet_part`). Returns None where alpha0 or beta0 exceeds the
+    largest double.
     """
     a_total, a_low = _dd_sum(alpha)
     b_total, b_low = _dd_sum(beta)
