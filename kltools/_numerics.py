@@ -175,6 +175,19 @@ def _dd_sum(x, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
     return x[..., 0], lo
 
 
+def _mantissa_and_power(numerators: Sequence, denominators: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """prod(numerators) / prod(denominators) as mantissa * 2**power, which cannot overflow."""
+    mantissa = np.float64(1.0)
+    power = np.int64(0)
+    for value in numerators:
+        m, e = np.frexp(_as_float(value))
+        mantissa, power = mantissa * m, power + e.astype(np.int64)
+    for value in denominators:
+        m, e = np.frexp(_as_float(value))
+        mantissa, power = mantissa / m, power - e.astype(np.int64)
+    return mantissa, power
+
+
 def _quotient(numerators: Sequence, denominators: Sequence = (), exponent: int = 0) -> np.ndarray:
     """``prod(numerators) / prod(denominators) * 2**exponent`` with no spurious over/underflow.
 
@@ -182,15 +195,8 @@ def _quotient(numerators: Sequence, denominators: Sequence = (), exponent: int =
     ``ldexp``, so the result is inf or 0 only when the true value is beyond the double range.
     Arguments must be finite, denominators > 0.
     """
-    mantissa = np.float64(1.0)
-    power = np.int64(exponent)
-    for value in numerators:
-        m, e = np.frexp(_as_float(value))
-        mantissa, power = mantissa * m, power + e.astype(np.int64)
-    for value in denominators:
-        m, e = np.frexp(_as_float(value))
-        mantissa, power = mantissa / m, power - e.astype(np.int64)
-    power = np.clip(power, -5000, 5000)
+    mantissa, power = _mantissa_and_power(numerators, denominators)
+    power = np.clip(power + np.int64(exponent), -5000, 5000)
     with np.errstate(over="ignore"):
         return np.ldexp(mantissa, power.astype(np.int32))
 
@@ -201,14 +207,7 @@ def _log_quotient(numerators: Sequence, denominators: Sequence = ()) -> np.ndarr
     Accurate to a few ulps of the larger of 1 and the result, so relatively accurate where the
     result is not close to 0 (use :func:`_log_ratio` or :func:`_ratio_minus_one` there).
     """
-    mantissa = np.float64(1.0)
-    power = np.int64(0)
-    for value in numerators:
-        m, e = np.frexp(_as_float(value))
-        mantissa, power = mantissa * m, power + e.astype(np.int64)
-    for value in denominators:
-        m, e = np.frexp(_as_float(value))
-        mantissa, power = mantissa / m, power - e.astype(np.int64)
+    mantissa, power = _mantissa_and_power(numerators, denominators)
     k = power.astype(np.float64)
     return k * _LN2_HI + (np.log(mantissa) + k * _LN2_LO)
 

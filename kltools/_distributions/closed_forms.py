@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kltools._distributions.description import Description
+from kltools._distributions.description import Description, broadcast_batch_shape
 from kltools._numerics import (
     _EULER_GAMMA,
     _binet_gap_shift,
@@ -128,18 +128,9 @@ def closed_form_kl(p: Description, q: Description) -> np.ndarray | None:
 # Parameters
 
 
-def _batch_shape(p: Description, q: Description) -> tuple[int, ...]:
-    try:
-        return np.broadcast_shapes(p.batch_shape, q.batch_shape)
-    except ValueError:
-        raise ValueError(
-            f"the batch shapes of p {p.batch_shape} and q {q.batch_shape} do not broadcast"
-        ) from None
-
-
 def _params(p: Description, q: Description, *names: str) -> list[np.ndarray]:
     """The named parameters of p, then the same of q, broadcast to the common batch shape."""
-    shape = _batch_shape(p, q)
+    shape = broadcast_batch_shape(p, q)
     return [np.broadcast_to(np.asarray(d.params[name], dtype=np.float64), shape) for d in (p, q) for name in names]
 
 
