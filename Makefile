@@ -38,9 +38,11 @@ test-book: $(STAMP)
 test-site: test-book
 	$(BIN)/python -m pytest tests/browser
 
-## notebooks: re-execute every chapter in place (after changing a chapter or kltools)
+## notebooks: sync each chapter's text source (book/<chapter>.md) with its notebook
+## (book/<chapter>.ipynb), re-execute the notebook and drop per-run metadata; after changing a
+## chapter or kltools. `make notebooks CHAPTERS="entropy kl-divergence"` does only those.
 notebooks: $(STAMP)
-	cd book && for nb in *.ipynb; do ../$(BIN)/jupyter execute --inplace "$$nb" || exit 1; done
+	$(BIN)/python book/_tools/notebooks.py $(CHAPTERS)
 
 ## bench: time kltools against SciPy side by side and print the ratios
 bench: $(STAMP)

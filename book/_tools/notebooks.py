@@ -1,0 +1,114 @@
+"""Keep each chapter's text source and its executed notebook in step.
+
+Every chapter is a pair in ``book/``:
+
+* ``ch.md``, a MyST Markdown notebook (jupytext's ``md:myst`` format): the file people edit and
+  review; the build never reads it (``_config.yml`` excludes it);
+* ``ch.ipynb``, the same cells with their outputs: the file the book is built from, that nbval
+  re-runs in strict mode and that readers download.
+
+``python book/_tools/notebooks.py [CHAPTER ...]`` (``make notebooks``) brings each pair in sync
+with ``jupytext --sync`` (the more recently modified file wins, as when Jupyter saves a paired
+notebook), re-executes the notebook in ``book/`` and writes it without per-run metadata, so that
+re-running an unchanged chapter leaves ``git status`` clean. With no argument it does every
+chapter; ``CHAPTER`` is a name such as ``entropy``.
+
+The tests import :func:`chapter_pairs`, :data:`VOLATILE_CELL_METADATA` and
+:data:`CONTROL_CHARACTERS` from here, so the definition of a chapter, of volatile metadata and of
+a forbidden character lives in one place.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BOOK = Path(__file__).resolve().parent.parent
+
+# Written by the kernel or by an editor on each run or view, never by an author.
+VOLATILE_CELL_METADATA = frozenset({"execution", "ExecuteTime", "collapsed", "scrolled"})
+VOLATILE_NOTEBOOK_METADATA = frozenset({"widgets", "papermill"})
+
+# A string escape turns TeX commands into these: "\to" -> TAB + "o", "\beta" -> BACKSPACE + "eta",
+# "\frac" -> FORM FEED + "rac", "\right" -> CARRIAGE RETURN + "ight", "\vec" -> VERTICAL TAB + "ec".
+CONTROL_CHARACTERS = {
+    "\t": "tab (\\t, as in a mangled \\to or \\theta)",
+    "\b": "backspace (\\b, as in a mangled \\beta or \\bar)",
+    "\f": "form feed (\\f, as in a mangled \\frac)",
+    "\r": "carriage return (\\r, as in a mangled \\right or \\rho)",
+    "\v": "vertical tab (\\v, as in a mangled \\vec or \\varepsilon)",
+}
+
+EXECUTION_TIMEOUT_SECONDS = 600
+
+
+def chapter_pairs() -> list[tuple[Path, Path]]:
+    """Every ``(text source, notebook)`` pair in ``book/``, sorted by name.
+
+    A chapter is a ``.md`` file whose jupytext front matter pairs it with an ``.ipynb``.
+    """
+    import jupytext
+
+    pairs = []
+    for text in sorted(BOOK.glob("*.md")):
+        formats = jupytext.read(text).metadata.get("jupytext", {}).get("formats", "")
+        if "ipynb" in formats.split(","):
+            pairs.append((text, text.with_suffix(".ipynb")))
+    return pairs
+
+
+def strip_volatile_metadata(notebook) -> None:
+    """Remove, in place, the metadata that changes from one run (or one machine) to the next."""
+    for key in VOLATILE_NOTEBOOK_METADATA:
+        notebook.metadata.pop(key, None)
+    # The patch level of the interpreter that last ran the chapter is not part of the chapter.
+    notebook.metadata.get("language_info", {}).pop("version", None)
+    for cell in notebook.cells:
+        for key in VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+
+
+def sync(text: Path) -> None:
+    """Bring a pair in sync: the more recently modified of the two files wins."""
+    subprocess.run([sys.executable, "-m", "jupytext", "--sync", "--quiet", str(text)], check=True)
+
+
+def execute(notebook_path: Path) -> None:
+    """Run a notebook top to bottom in ``book/`` and write it back without volatile metadata."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=EXECUTION_TIMEOUT_SECONDS,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(BOOK)}},
+    )
+    client.execute()
+    strip_volatile_metadata(notebook)
+    nbformat.write(notebook, notebook_path)
+
+
+def main(names: list[str]) -> int:
+    pairs = chapter_pairs()
+    known = {text.stem: (text, notebook) for text, notebook in pairs}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        print(f"unknown chapter(s) {unknown}; chapters are {sorted(known)}", file=sys.stderr)
+        return 2
+    for name in names or sorted(known):
+        text, notebook = known[name]
+        print(f"{name}: sync, execute", flush=True)
+        sync(text)
+        execute(notebook)
+        # The notebook is now the newer file; syncing again rewrites the text source only if the
+        # notebook's cells changed, which they do not, so both files end identical to their inputs.
+        sync(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
