@@ -54,6 +54,9 @@ def toc_pages() -> list[str]:
 
 
 PAGES = toc_pages()
+# The executed notebooks the book is built from (each has a text source, book/<chapter>.md).
+CHAPTERS = sorted(path.removeprefix("book/").removesuffix(".html") for path in PAGES
+                  if (ROOT / path.replace(".html", ".ipynb")).is_file())
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -106,11 +109,34 @@ INSPECT_PAGE = """() => {
   const text = prose.innerText;
   const images = [...document.querySelectorAll('main img')].map(img => ({
     src: img.getAttribute('src'), loaded: img.complete && img.naturalWidth > 0,
+    naturalWidth: img.naturalWidth, shownWidth: img.getBoundingClientRect().width,
     alt: (img.getAttribute('alt') || '').trim(),
   }));
   const links = [...document.querySelectorAll('a[href]')].map(a => a.href);
-  return {mathCount: maths.length, untypeset, text, images, links,
+  const firstCell = document.querySelector('main .cell');
+  const openingCell = firstCell && {
+    tagged: firstCell.classList.contains('tag_hide-cell'),
+    sourceShown: firstCell.querySelector('.cell_input').checkVisibility(),
+  };
+  return {mathCount: maths.length, untypeset, text, images, links, openingCell,
           typeset: document.querySelectorAll('mjx-container').length};
+}"""
+
+
+# A formula MathJax could not read shows up as an error node (a parse error: a missing argument,
+# an unbalanced \\left) or, for an unknown command, as the command's name in red.
+FIND_MATH_ERRORS = """() => {
+  const broken = new Map();  // one entry per formula, however many error nodes it holds
+  for (const node of document.querySelectorAll(
+      'mjx-merror, [data-mjx-error], mjx-mtext[style*="color: red"]')) {
+    const container = node.closest('mjx-container') || node;
+    if (broken.has(container)) continue;
+    const items = MathJax.startup.document.getMathItemsWithin(container);
+    const source = items.length ? items[0].math : node.textContent;
+    const reason = node.getAttribute('data-mjx-error') || 'undefined control sequence';
+    broken.set(container, `${reason} in ${source.slice(0, 100)}`);
+  }
+  return [...broken.values()];
 }"""
 
 
@@ -130,6 +156,7 @@ def reports(browser, site_url):
         wait_for_math(page)
         page.wait_for_load_state("networkidle")
         info = page.evaluate(INSPECT_PAGE)
+        info["math_errors"] = page.evaluate(FIND_MATH_ERRORS)
         page.screenshot(path=str(SCREENSHOTS / (path.replace("/", "_").removesuffix(".html") + ".png")), full_page=True)
         results[path] = dict(status=response.status, console_errors=console_errors, failed=failed,
                              requests=requests, **info)
@@ -156,6 +183,33 @@ def test_every_math_element_is_typeset(reports, path):
     assert leftovers == [], f"raw TeX delimiters in the text of {path}"
 
 
+@pytest.mark.parametrize("path", PAGES)
+def test_no_formula_fails_to_typeset(reports, path):
+    assert reports[path]["math_errors"] == [], f"MathJax could not typeset formulas on {path}"
+
+
+def test_the_math_error_check_finds_planted_broken_formulas(browser, site_url):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site_url}/book/entropy.html", wait_until="networkidle")
+    wait_for_math(page)
+    assert page.evaluate(FIND_MATH_ERRORS) == []
+    page.evaluate(
+        r"""async () => {
+          const scratch = document.createElement('p');
+          scratch.innerHTML = String.raw`\(r = q/p \undefinedcommand 0\) and \(x^\) and \(\left( x\)`;
+          document.querySelector('main').appendChild(scratch);
+          await MathJax.typesetPromise([scratch]);
+        }"""
+    )
+    errors = page.evaluate(FIND_MATH_ERRORS)
+    context.close()
+    assert len(errors) == 3, errors
+    assert "undefined control sequence in r = q/p \\undefinedcommand 0" in errors
+    assert any(error.endswith("in x^") for error in errors), errors
+    assert any(error.endswith("in \\left( x") for error in errors), errors
+
+
 def test_chapters_have_typeset_math(reports):
     for path in PAGES:
         if "entropy" in path or "kl-" in path:
@@ -171,8 +225,20 @@ def test_every_image_loads_and_has_alt_text(reports, path):
 
 def test_chapters_show_their_figures(reports):
     figures = {path: len(reports[path]["images"]) for path in PAGES}
-    for chapter in ("entropy", "cross-entropy", "kl-divergence", "kl-and-mle", "estimating-kl"):
+    for chapter in CHAPTERS:
         assert figures[f"book/{chapter}.html"] >= 1, f"{chapter} shows no figure"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_figures_have_twice_the_pixels_they_are_shown_at(reports, chapter):
+    for image in reports[f"book/{chapter}.html"]["images"]:
+        assert image["naturalWidth"] >= 1.9 * image["shownWidth"] > 0, image
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_opening_cell_is_collapsed(reports, chapter):
+    opening = reports[f"book/{chapter}.html"]["openingCell"]
+    assert opening == {"tagged": True, "sourceShown": False}, opening
 
 
 @functools.lru_cache(maxsize=None)
@@ -262,3 +328,5 @@ def test_notebook_download_is_offered_and_is_the_chapter(browser, site_url):
     assert hrefs, "no .ipynb download link on the entropy page"
     status, body = fetch(hrefs[0])
     assert status == 200 and '"cells"' in body and "kltools" in body
+    # The opening cell, collapsed on the page, is in the notebook that runs in plain Jupyter.
+    assert "from myst_nb import glue" in body and "def glue(" in body
