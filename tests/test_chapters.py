@@ -62,8 +62,8 @@ def control_characters(text: str) -> list[str]:
     return problems
 
 
-def volatile_metadata(notebook) -> list[str]:
-    """The per-run metadata left in a notebook."""
+def per_run_differences(notebook) -> list[str]:
+    """What differs between two runs of an unchanged notebook: metadata, stream chunking."""
     problems = [
         f"notebook metadata {key!r}"
         for key in notebooks.VOLATILE_NOTEBOOK_METADATA
@@ -77,6 +77,10 @@ def volatile_metadata(notebook) -> list[str]:
             for key in notebooks.VOLATILE_CELL_METADATA
             if key in cell.metadata
         ]
+        streams = [output.get("name") if output.output_type == "stream" else None
+                   for output in cell.get("outputs", [])]
+        if any(a is not None and a == b for a, b in zip(streams, streams[1:])):
+            problems.append(f"cell {index}: printed text split over consecutive outputs")
     return problems
 
 
@@ -150,16 +154,17 @@ def test_the_control_character_check_reports_a_mangled_tex_command(written_in_py
 
 @pytest.mark.parametrize("notebook", [nb for _, nb in PAIRS], ids=PAIR_IDS)
 def test_committed_notebook_has_no_per_run_metadata(notebook):
-    problems = volatile_metadata(nbformat.read(notebook, as_version=4))
+    problems = per_run_differences(nbformat.read(notebook, as_version=4))
     assert problems == [], (
-        f"{notebook.name} carries per-run metadata; re-execute it with `make notebooks`, which "
-        "strips it:\n" + "\n".join(problems)
+        f"{notebook.name} differs from a clean run; re-execute it with `make notebooks`, which "
+        "strips per-run metadata and joins printed text:\n" + "\n".join(problems)
     )
 
 
-def test_the_metadata_check_reports_execution_timestamps():
+def test_the_per_run_check_reports_timestamps_and_split_streams():
     executed = nbformat.read(PAIRS[0][1], as_version=4)
     code = next(cell for cell in executed.cells if cell.cell_type == "code")
     code.metadata["execution"] = {"iopub.status.busy": "2026-11-25T05:39:05.325855Z"}
     executed.metadata["language_info"]["version"] = "3.11.7"
-    assert len(volatile_metadata(executed)) == 2
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text=line) for line in "ab"]
+    assert len(per_run_differences(executed)) == 3

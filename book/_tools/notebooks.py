@@ -9,8 +9,8 @@ Every chapter is a pair in ``book/``:
 
 ``python book/_tools/notebooks.py [CHAPTER ...]`` (``make notebooks``) brings each pair in sync
 with ``jupytext --sync`` (the more recently modified file wins, as when Jupyter saves a paired
-notebook), re-executes the notebook in ``book/`` and writes it without per-run metadata, so that
-re-running an unchanged chapter leaves ``git status`` clean. With no argument it does every
+notebook), re-executes the notebook in ``book/`` and writes it without per-run metadata and with
+each cell's printed text in one output, so that re-running an unchanged chapter leaves ``git status`` clean. With no argument it does every
 chapter; ``CHAPTER`` is a name such as ``entropy``.
 
 The tests import :func:`chapter_pairs`, :data:`VOLATILE_CELL_METADATA` and
@@ -69,6 +69,26 @@ def strip_volatile_metadata(notebook) -> None:
             cell.metadata.pop(key, None)
 
 
+def coalesce_streams(notebook) -> None:
+    """Join consecutive stdout (or stderr) outputs of a cell, in place.
+
+    How printed text is cut into stream messages depends on when the kernel flushed, so the same
+    cell can be recorded as one output or as several from one run to the next.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        joined = []
+        for output in cell.outputs:
+            previous = joined[-1] if joined else None
+            if (output.output_type == "stream" and previous is not None
+                    and previous.output_type == "stream" and previous.name == output.name):
+                previous.text += output.text
+            else:
+                joined.append(output)
+        cell.outputs = joined
+
+
 def sync(text: Path) -> None:
     """Bring a pair in sync: the more recently modified of the two files wins."""
     subprocess.run([sys.executable, "-m", "jupytext", "--sync", "--quiet", str(text)], check=True)
@@ -88,6 +108,7 @@ def execute(notebook_path: Path) -> None:
         resources={"metadata": {"path": str(BOOK)}},
     )
     client.execute()
+    coalesce_streams(notebook)
     strip_volatile_metadata(notebook)
     nbformat.write(notebook, notebook_path)
 
