@@ -210,6 +210,17 @@ def test_the_math_error_check_finds_planted_broken_formulas(browser, site_url):
     assert any(error.endswith("in \\left( x") for error in errors), errors
 
 
+def test_student_t_solution_typesets_its_limit(browser, site_url):
+    """The formula once stored with a tab for "\\t" and shown as "r = q/po0"."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site_url}/book/estimating-kl.html", wait_until="networkidle")
+    wait_for_math(page)
+    sources = page.evaluate("() => Array.from(MathJax.startup.document.math).map(item => item.math)")
+    context.close()
+    assert "r = q/p \\to 0" in sources
+
+
 def test_chapters_have_typeset_math(reports):
     for path in PAGES:
         if "entropy" in path or "kl-" in path:
