@@ -125,10 +125,21 @@ def test_the_sync_check_reports_an_edited_cell():
 TEXT_FILES = sorted(BOOK.glob("*.md"))
 
 
+def control_characters_in_file(path: Path) -> list[str]:
+    # Read bytes: text mode would turn a carriage return (a mangled "\\right") into a newline.
+    return control_characters(path.read_bytes().decode("utf-8"))
+
+
 @pytest.mark.parametrize("path", TEXT_FILES, ids=[path.name for path in TEXT_FILES])
 def test_no_control_character_in_a_text_source(path):
-    problems = control_characters(path.read_text(encoding="utf-8"))
+    problems = control_characters_in_file(path)
     assert problems == [], f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_the_control_character_check_reads_a_carriage_return_in_a_file(tmp_path):
+    planted = tmp_path / "planted.md"
+    planted.write_bytes(b"$\\left(x\right)$\n")
+    assert len(control_characters_in_file(planted)) == 1
 
 
 @pytest.mark.parametrize("notebook", [nb for _, nb in PAIRS], ids=PAIR_IDS)

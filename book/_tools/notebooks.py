@@ -10,8 +10,9 @@ Every chapter is a pair in ``book/``:
 ``python book/_tools/notebooks.py [CHAPTER ...]`` (``make notebooks``) brings each pair in sync
 with ``jupytext --sync`` (the more recently modified file wins, as when Jupyter saves a paired
 notebook), re-executes the notebook in ``book/`` and writes it without per-run metadata and with
-each cell's printed text in one output, so that re-running an unchanged chapter leaves ``git status`` clean. With no argument it does every
-chapter; ``CHAPTER`` is a name such as ``entropy``.
+each cell's printed text in one output, so that re-running an unchanged chapter leaves
+``git status`` clean. With no argument it does every chapter; ``CHAPTER`` is a name such as
+``entropy``.
 
 The tests import :func:`chapter_pairs`, :data:`VOLATILE_CELL_METADATA` and
 :data:`CONTROL_CHARACTERS` from here, so the definition of a chapter, of volatile metadata and of
@@ -125,8 +126,9 @@ def main(names: list[str]) -> int:
         print(f"{name}: sync, execute", flush=True)
         sync(text)
         execute(notebook)
-        # The notebook is now the newer file; syncing again rewrites the text source only if the
-        # notebook's cells changed, which they do not, so both files end identical to their inputs.
+        # The notebook is now the newer file: syncing again rewrites the text source in jupytext's
+        # own layout (a hand-edited source may differ in blank lines or option syntax), so that the
+        # next run, from either file, finds nothing to change.
         sync(text)
     return 0
 
