@@ -13,12 +13,15 @@ scipy.stats distributions
     :func:`kl`, :func:`entropy_of`
 Samples
     :func:`kl_monte_carlo` (returns a :class:`MonteCarloEstimate`), :func:`kl_knn`
+Mutual information
+    :func:`mutual_information` (of a joint table), :func:`mutual_information_knn` (from samples)
 """
 
 from kltools._discrete import cross_entropy, entropy, js_divergence, kl_divergence
 from kltools._distributions import entropy_of, kl
 from kltools._knn import kl_knn
 from kltools._monte_carlo import MonteCarloEstimate, kl_monte_carlo
+from kltools._mutual_information import mutual_information, mutual_information_knn
 from kltools._logits import (
     cross_entropy_from_logits,
     kl_divergence_from_logits,
@@ -39,6 +42,8 @@ __all__ = [
     "kl_knn",
     "kl_monte_carlo",
     "log_softmax",
+    "mutual_information",
+    "mutual_information_knn",
     "softmax",
 ]
 __version__ = "0.1.0"

@@ -165,7 +165,35 @@ def _as_probabilities(x: ArrayLike, name: str, axis: int, normalize: bool) -> _P
     normalize = _as_flag(normalize, "normalize")
     numeric = _as_numeric_array(x, name)
     arr = _as_vectors(numeric, name, axis, "probabilities")
+    return _checked_weights(arr, numeric.dtype, name, f"along axis {axis}", normalize)
 
+
+def _as_joint_table(x: ArrayLike, name: str, normalize: bool) -> tuple[_Probabilities, int]:
+    """Validate joint probability tables (the last two axes) and flatten each into a vector.
+
+    Returns the tables as probability vectors of length ``rows * columns`` (row-major, so that
+    ``values.reshape(..., rows, columns)`` gives them back) and the number of rows.
+    """
+    normalize = _as_flag(normalize, "normalize")
+    numeric = _as_numeric_array(x, name)
+    if numeric.ndim < 2:
+        raise ValueError(
+            f"{name} must be a table of joint probabilities (at least 2-D, the last two axes "
+            f"for the two variables), got shape {numeric.shape}"
+        )
+    rows, columns = numeric.shape[-2:]
+    if rows == 0 or columns == 0:
+        raise ValueError(f"{name} is empty (its last two axes have lengths {rows} and {columns})")
+    flat = _as_real_array(numeric, name).reshape(numeric.shape[:-2] + (rows * columns,))
+    return _checked_weights(flat, numeric.dtype, name, "over its last two axes", normalize), rows
+
+
+def _checked_weights(
+    arr: np.ndarray, dtype: np.dtype, name: str, where: str, normalize: bool
+) -> _Probabilities:
+    """Probabilities (or, with `normalize`, weights) along the last axis of a float64 array;
+    `dtype` is the input's, which sets the tolerance of the sum, and `where` ("along axis 0")
+    says in messages which axis or axes hold a distribution."""
     # One pass for the sum catches NaN and inf too (they make the sum non-finite), so the
     # common case costs two passes: sum and min.
     with np.errstate(over="ignore", invalid="ignore"):  # diagnosed just below
@@ -178,13 +206,13 @@ def _as_probabilities(x: ArrayLike, name: str, axis: int, normalize: bool) -> _P
     if smallest < 0:
         raise ValueError(f"{name} has a negative entry ({smallest:g}); probabilities are >= 0")
     if normalize:
-        return _normalized(arr, total, smallest, name, axis)
-    tolerance = _sum_tolerance(numeric.dtype, arr.shape[-1])
-    return _checked_sum(arr, total, smallest, name, axis, tolerance)
+        return _normalized(arr, total, smallest, name, where)
+    tolerance = _sum_tolerance(dtype, arr.shape[-1])
+    return _checked_sum(arr, total, smallest, name, where, tolerance)
 
 
 def _checked_sum(
-    arr: np.ndarray, total: np.ndarray, smallest: float, name: str, axis: int, tolerance: float
+    arr: np.ndarray, total: np.ndarray, smallest: float, name: str, where: str, tolerance: float
 ) -> _Probabilities:
     """Probabilities that must sum to 1 within `tolerance`; rows off by more than rounding are
     divided by their sum, so that every result is that of a distribution."""
@@ -192,7 +220,7 @@ def _checked_sum(
     if not (deviation <= tolerance).all():
         worst = np.asarray(total).flat[np.argmax(deviation)]
         raise ValueError(
-            f"{name} must sum to 1 along axis {axis} (within {tolerance:.3g}) but sums to "
+            f"{name} must sum to 1 {where} (within {tolerance:.3g}) but sums to "
             f"{worst:.10g}; pass normalize=True to rescale non-negative weights such as counts"
         )
     literal = deviation <= arr.shape[-1] * _EPS
@@ -205,11 +233,11 @@ def _checked_sum(
 
 
 def _normalized(
-    arr: np.ndarray, total: np.ndarray, smallest: float, name: str, axis: int
+    arr: np.ndarray, total: np.ndarray, smallest: float, name: str, where: str
 ) -> _Probabilities:
     """Weights divided by their sum; in log space for rows where that would underflow."""
     if (total == 0).any():
-        raise ValueError(f"{name} sums to 0 along axis {axis}; cannot normalize")
+        raise ValueError(f"{name} sums to 0 {where}; cannot normalize")
     literal = np.zeros(total.shape, dtype=bool)
     finite = np.isfinite(total)
     positive_min = smallest if smallest > 0 else float(np.min(arr, where=arr > 0, initial=np.inf))
