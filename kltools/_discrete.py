@@ -579,8 +579,9 @@ def cross_entropy(
         H(p, q) = -\sum_i p_i \log q_i = H(p) + D_{\mathrm{KL}}(p \,\|\, q) \ge H(p),
 
     with :math:`0 \log q_i = 0` for any :math:`q_i`, including zero. It is the average code
-    length, in nats or bits, of outcomes drawn from `p` and encoded with a code that is optimal
-    for `q`. Every term :math:`-p_i \log q_i` is >= 0, so the sum has no cancellation; but
+    length, in nats or bits, of outcomes drawn from `p` and encoded with the idealized code of
+    lengths :math:`-\log q_i`, built for `q`; a real prefix code for single outcomes with
+    lengths :math:`\lceil -\log_2 q_i \rceil` averages less than one bit more. Every term :math:`-p_i \log q_i` is >= 0, so the sum has no cancellation; but
     :math:`\log q_i` carries the rounding of :math:`q_i`, an ulp of 1 when :math:`q_i` is near
     1, which is all of a small cross-entropy. A result below ``1e-3`` is therefore recomputed
     as :math:`H(p) + D_{\mathrm{KL}}(p \,\|\, q)`, with the careful path of
@@ -677,7 +678,9 @@ def kl_divergence(
 
     with :math:`0 \log(0/q_i) = 0` for every :math:`q_i` and :math:`p_i \log(p_i/0) = \infty`
     for :math:`p_i > 0`. It is the expected number of extra nats (bits for ``base=2``) paid
-    when outcomes from `p` are encoded with a code built for `q`. It is not symmetric in `p`
+    when outcomes from `p` are encoded with the idealized code (lengths :math:`-\log q_i`)
+    built for `q` instead of the one built for `p`; real codes for single outcomes round the
+    lengths up, which changes the extra cost by less than one bit. It is not symmetric in `p`
     and `q`, and it is not a metric.
 
     Accuracy. A one-pass sum of :math:`p_i \log(p_i / q_i)` has an absolute error of a few
