@@ -103,7 +103,9 @@ def mutual_information(
     -------
     float or ndarray
         :math:`I(X; Y) \ge 0`, a float for one table and an array of the batch shape
-        otherwise. It is 0 exactly when the table is the product of its marginals.
+        otherwise. Mathematically it is 0 exactly when the table is the product of its
+        marginals; a float table built as such a product gives 0 up to the rounding of its
+        marginals (of the order of :math:`\epsilon^2`, below 1e-30).
 
     Raises
     ------
@@ -201,8 +203,10 @@ def mutual_information_knn(
     Returns
     -------
     float
-        The estimate, in nats. It is consistent (converges to the mutual information as n
-        grows), and can be negative for finite samples of nearly independent variables.
+        The estimate, in nats. It converges to the mutual information as n grows for joint
+        densities regular enough (Gao, Oh and Viswanath [2]_ prove consistency under
+        smoothness and boundedness conditions), and can be negative for finite samples of
+        nearly independent variables.
 
     Raises
     ------
@@ -249,6 +253,8 @@ def mutual_information_knn(
     ----------
     .. [1] A. Kraskov, H. Stögbauer and P. Grassberger, "Estimating mutual information",
        Physical Review E 69, 066138, 2004.
+    .. [2] W. Gao, S. Oh and P. Viswanath, "Demystifying fixed k-nearest neighbor information
+       estimators", IEEE Transactions on Information Theory 64(8), 5629-5661, 2018.
 
     Examples
     --------
