@@ -57,8 +57,10 @@ def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1, workers: int = 1) -> float
     Returns
     -------
     float
-        The estimate, in nats. It is consistent (converges to the divergence as n and m grow)
-        but can be negative for finite samples.
+        The estimate, in nats. For fixed k it is asymptotically unbiased and mean-square
+        consistent as n and m grow, under the regularity conditions of [1]_ (densities
+        bounded and bounded away from zero on their support, with smooth enough tails); it
+        can be negative for finite samples.
 
     Raises
     ------
