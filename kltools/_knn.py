@@ -58,9 +58,8 @@ def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1, workers: int = 1) -> float
     -------
     float
         The estimate, in nats. For fixed k it is asymptotically unbiased and mean-square
-        consistent as n and m grow, under the regularity conditions of [1]_ (densities
-        bounded and bounded away from zero on their support, with smooth enough tails); it
-        can be negative for finite samples.
+        consistent as n and m grow, under regularity conditions on the two densities
+        stated in [1]_; it can be negative for finite samples.
 
     Raises
     ------
