@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike
 
 _EPS = float(np.finfo(np.float64).eps)
 _TINY = float(np.finfo(np.float64).tiny)
+_FLOAT64_MAX = float(np.finfo(np.float64).max)
 
 #: Smallest accepted distance between the sum of a probability vector and 1 when
 #: ``normalize=False``: the tolerance for float64 and integer input. Loose enough for
@@ -59,13 +60,20 @@ def _conversion_error(x: Any, name: str, exc: Exception) -> TypeError:
 
 def _as_numeric_array(x: ArrayLike, name: str) -> np.ndarray:
     """Return ``x`` as an integer or floating array, refusing anything else (bool included)."""
+    if isinstance(x, np.ma.MaskedArray) and np.ma.getmaskarray(x).any():
+        # np.asarray would drop the mask and compute with the hidden values.
+        raise ValueError(
+            f"{name} is a masked array with masked entries; fill them (x.filled(...)) or "
+            "remove them (x.compressed(), or index the unmasked rows) first"
+        )
     try:
         arr = np.asarray(x)
     except MemoryError:
         raise
     except Exception as exc:  # ragged nested lists, exotic objects, tensors numpy cannot take
         raise _conversion_error(x, name, exc) from None
-    if arr.dtype == np.bool_ or not (
+    # numpy counts timedelta64 as an integer type; a duration is not a probability or a sample.
+    if arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.timedelta64) or not (
         np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
     ):
         raise TypeError(
@@ -75,9 +83,21 @@ def _as_numeric_array(x: ArrayLike, name: str) -> np.ndarray:
 
 
 def _as_real_array(x: ArrayLike, name: str) -> np.ndarray:
-    """Return ``x`` as a float64 array, refusing anything that is not real-numeric."""
-    with np.errstate(over="ignore"):  # long double beyond float64: inf, reported by the caller
-        return _as_numeric_array(x, name).astype(np.float64, copy=False)
+    """Return ``x`` as a float64 array, refusing anything that is not real-numeric.
+
+    Every computation is in float64: wider floats (long double) whose nonzero finite entries
+    would overflow, underflow to 0 or lose digits as subnormals in float64 are refused rather
+    than silently changed.
+    """
+    arr = _as_numeric_array(x, name)
+    if np.issubdtype(arr.dtype, np.floating) and arr.dtype.itemsize > 8 and arr.size:
+        magnitude = np.abs(arr[np.isfinite(arr) & (arr != 0)])
+        if magnitude.size and (magnitude.max() > _FLOAT64_MAX or magnitude.min() < _TINY):
+            raise ValueError(
+                f"{name} has entries of magnitude {magnitude.min():.3g} to {magnitude.max():.3g}, "
+                "outside the normal range of float64 in which kltools computes; rescale it"
+            )
+    return arr.astype(np.float64, copy=False)
 
 
 def _log_base(base: float | None) -> float:

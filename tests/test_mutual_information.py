@@ -11,7 +11,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 import kltools
 
@@ -74,6 +74,54 @@ def test_nearly_independent_tables_keep_relative_accuracy(epsilon):
                     - kltools.entropy(table.ravel(), normalize=True))
     if epsilon <= 1e-8:  # what this function avoids: H(X) + H(Y) - H(X, Y) is noise here
         assert abs(by_entropies - exact) > 0.5 * exact
+
+
+def test_relative_accuracy_from_nearly_independent_to_strongly_dependent():
+    """Within 4 eps (1 + 1 / sqrt(2 I)), the documented accuracy, for I from about 1e-19 to 1;
+    around I = 1e-3 a direct sum of p log(p / q) would carry the rounding of q (eps / I)."""
+    rng = np.random.default_rng(8)
+    worst = 0.0
+    for _ in range(300):
+        px, py = rng.dirichlet(np.ones(2)), rng.dirichlet(np.ones(4))
+        perturbation = rng.normal(size=(2, 4))
+        perturbation -= perturbation.mean(axis=1, keepdims=True)
+        perturbation -= perturbation.mean(axis=0, keepdims=True)
+        independent = np.outer(px, py)
+        table = independent + 10 ** rng.uniform(-9, -0.6) * independent.min() * perturbation
+        exact = mutual_information_mp(table)
+        bound = 4 * EPS * (1 + 1 / math.sqrt(2 * exact))
+        worst = max(worst, abs(kltools.mutual_information(table) - exact) / exact / bound)
+    assert worst <= 1.0, worst
+
+
+def test_large_tables_summing_to_one_within_rounding_keep_a_zero_zero():
+    """A 1000 x 1000 table used as given may sum to 1 within 2e-10; the mutual information of
+    the distribution it stands for is computed, not an error of (sum - 1)^2 / 2 ~ 1e-20."""
+    rng = np.random.default_rng(9)
+    product = np.outer(rng.dirichlet(np.ones(1000)), rng.dirichlet(np.ones(1000)))
+    for scale in (1.0, 1.0 + 1e-10, 1.0 - 1.5e-10):
+        assert kltools.mutual_information(product * scale) < 1e-28
+
+
+def test_empty_batches_of_tables():
+    assert kltools.mutual_information(np.zeros((0, 2, 2))).shape == (0,)
+    assert kltools.mutual_information(np.zeros((3, 0, 2, 2)), normalize=True).shape == (3, 0)
+
+
+def test_masked_and_wide_float_inputs_are_not_silently_changed():
+    masked = np.ma.array([[0.4, 0.1, 9.0], [0.1, 0.4, 9.0]], mask=[[0, 0, 1], [0, 0, 1]])
+    with pytest.raises(ValueError, match="masked entries"):
+        kltools.mutual_information(masked, normalize=True)
+    with pytest.raises(ValueError, match="masked entries"):
+        kltools.entropy(np.ma.array([0.5, 0.5, 0.2], mask=[0, 0, 1]))
+    unmasked = np.ma.array([[0.4, 0.1], [0.1, 0.4]])
+    assert kltools.mutual_information(unmasked) == kltools.mutual_information(unmasked.data)
+    with pytest.raises(TypeError, match="real numbers"):
+        kltools.mutual_information(np.ones((2, 2), dtype="m8[s]"), normalize=True)
+    if np.finfo(np.longdouble).max > np.finfo(np.float64).max:  # a real extended type
+        tiny = np.array([[1, 3], [2, 1]], dtype=np.longdouble) * np.longdouble("1e-320")
+        with pytest.raises(ValueError, match="normal range of float64"):
+            kltools.mutual_information(tiny, normalize=True)
 
 
 def test_closed_forms():
@@ -181,6 +229,44 @@ def correlated_gaussians(rho: float, n: int, seed: int) -> tuple[np.ndarray, np.
     rng = np.random.default_rng(seed)
     x = rng.normal(size=n)
     return x, rho * x + math.sqrt(1 - rho**2) * rng.normal(size=n)
+
+
+def ksg_brute_force(x: np.ndarray, y: np.ndarray, k: int) -> float:
+    """Algorithm 1 of Kraskov et al. with every pairwise distance: O(n^2), written here."""
+    x, y = x.reshape(len(x), -1), y.reshape(len(y), -1)
+    dx = np.abs(x[:, None, :] - x[None, :, :]).max(axis=-1)
+    dy = np.abs(y[:, None, :] - y[None, :, :]).max(axis=-1)
+    dz = np.maximum(dx, dy)
+    np.fill_diagonal(dz, np.inf)
+    epsilon = np.sort(dz, axis=1)[:, k - 1]
+    n_x = (dx < epsilon[:, None]).sum(axis=1) - 1  # the point itself is at distance 0
+    n_y = (dy < epsilon[:, None]).sum(axis=1) - 1
+    n = len(x)
+    return float(special.digamma(k) + special.digamma(n)
+                 - np.mean(special.digamma(n_x + 1) + special.digamma(n_y + 1)))
+
+
+@pytest.mark.parametrize(("n", "dims", "k", "scales"), [
+    (300, (1, 1), 3, (1.0, 1.0)),
+    (500, (2, 3), 5, (1.0, 1.0)),
+    (200, (1, 1), 1, (1e300, 1e-20)),   # very different scales, no false duplicate
+    (200, (1, 2), 10, (1e-200, 1e200)),
+])
+def test_knn_matches_a_brute_force_ksg(n, dims, k, scales):
+    rng = np.random.default_rng(n + k)
+    x = rng.normal(size=(n, dims[0]))
+    y = x[:, :1] + rng.normal(size=(n, dims[1]))
+    x, y = x * scales[0], y * scales[1]
+    assert kltools.mutual_information_knn(x, y, k=k) == pytest.approx(ksg_brute_force(x, y, k), abs=1e-12)
+
+
+def test_knn_near_the_top_of_the_float_range():
+    x, y = correlated_gaussians(0.5, 300, 15)
+    reference = kltools.mutual_information_knn(x, y)
+    # Coordinates near 1e308: differences would overflow, so both are divided by 4, exactly.
+    assert kltools.mutual_information_knn(np.ldexp(x, 1021), np.ldexp(y, 1021)) == reference
+    with pytest.raises(ValueError, match="too wide"):
+        kltools.mutual_information_knn(np.r_[1.7e308, x[1:] * 1e-308], y)
 
 
 @pytest.mark.parametrize("rho", [0.0, 0.3, 0.6, 0.9])
