@@ -67,8 +67,8 @@ def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1, workers: int = 1) -> float
         If `x` or `y` is not an array of real numbers, or `k` or `workers` is not an integer.
     ValueError
         If the samples are empty, contain NaN or inf, differ in dimension, are too small for
-        `k`, or contain duplicate points that make a neighbour distance zero; if `workers` is
-        0 or below -1.
+        `k`, or contain a repeated point (twice in `x`, or in both `x` and `y`), whatever
+        `k` is; if `workers` is 0 or below -1.
 
     See Also
     --------
@@ -88,7 +88,8 @@ def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1, workers: int = 1) -> float
     Distances are Euclidean and found with k-d trees (``scipy.spatial.cKDTree``), so the cost
     is :math:`O((n + m) \log(n + m))` for fixed dimension. The estimator assumes continuous
     distributions: a repeated point makes a distance zero and its logarithm undefined, which
-    is reported as an error rather than returned as an infinite estimate.
+    is reported as an error rather than returned as an infinite estimate, and so is any
+    repeated point for larger k, where it would bias the estimate without a zero distance.
 
     The estimate does not change when both samples are multiplied by the same constant, and
     neither does this function's result: samples whose coordinates are too large or too small
@@ -126,17 +127,20 @@ def kl_knn(x: ArrayLike, y: ArrayLike, *, k: int = 1, workers: int = 1) -> float
     exponent = _power_of_two_scale(x_arr, y_arr)
     if exponent:
         x_arr, y_arr = np.ldexp(x_arr, -exponent), np.ldexp(y_arr, -exponent)
-    # The nearest point of x to x_i is x_i itself, so ask for k + 1 and keep the last.
-    rho = cKDTree(x_arr).query(x_arr, k=[k + 1], workers=workers)[0][:, 0]
-    nu = cKDTree(y_arr).query(x_arr, k=[k], workers=workers)[0][:, 0]
-    if np.any(rho == 0):
+    # The nearest point of x to x_i is x_i itself, so ask for k + 1 and keep the last; the
+    # nearest other point (k = 2 here, 1 in y) shows any repeated point, whatever k is: a
+    # repeat that leaves the k-th distance positive still biases the estimate.
+    rho = cKDTree(x_arr).query(x_arr, k=sorted({2, k + 1}), workers=workers)[0]
+    nu = cKDTree(y_arr).query(x_arr, k=sorted({1, k}), workers=workers)[0]
+    if np.any(rho[:, 0] == 0):
         raise ValueError(
-            "x contains duplicate points (a nearest-neighbour distance is zero); the estimator "
-            "needs samples of a continuous distribution"
+            "x contains duplicate points (as float64); the estimator needs samples of a "
+            "continuous distribution (if the values were rounded, add noise below the "
+            "rounding resolution)"
         )
-    if np.any(nu == 0):
+    if np.any(nu[:, 0] == 0):
         raise ValueError(
-            "a point of x also occurs in y (a nearest-neighbour distance is zero); the estimator "
-            "needs samples of continuous distributions"
+            "a point of x also occurs in y (as float64); the estimator needs samples of "
+            "continuous distributions"
         )
-    return float(d * np.mean(np.log(nu / rho)) + math.log(m / (n - 1)))
+    return float(d * np.mean(np.log(nu[:, -1] / rho[:, -1])) + math.log(m / (n - 1)))

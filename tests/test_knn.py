@@ -134,3 +134,14 @@ def test_knn_bad_workers(samples, workers, error, message):
     x, y = samples
     with pytest.raises(error, match=message):
         kl_knn(x, y, workers=workers)
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_knn_refuses_a_point_repeated_once_whatever_k(k):
+    """A value twice leaves the k-th distance positive for k >= 2 but still biases the estimate."""
+    rng = np.random.default_rng(21)
+    x, y = rng.normal(size=200), rng.normal(size=200)
+    with pytest.raises(ValueError, match="x contains duplicate points"):
+        kl_knn(np.r_[x, x[0]], y, k=k)
+    with pytest.raises(ValueError, match="a point of x also occurs in y"):
+        kl_knn(x, np.r_[y, x[3]], k=k)
