@@ -231,7 +231,7 @@ def mutual_information_knn(
     float
         The estimate, in nats. It converges to the mutual information as n grows for joint
         densities regular enough (Gao, Oh and Viswanath [2]_ prove consistency under
-        smoothness and boundedness conditions), and can be negative for finite samples of
+        regularity conditions on the joint density), and can be negative for finite samples of
         nearly independent variables.
 
     Raises
@@ -269,7 +269,9 @@ def mutual_information_knn(
     For independent variables the estimates scatter around 0, negative ones included. The
     bias is small when the joint density is smooth at the scale of the neighbour distances.
     For strongly dependent variables (correlation near 1) the joint sample lies near a
-    lower-dimensional set, and the estimate cannot exceed :math:`\psi(n) - \psi(k + 1)`:
+    lower-dimensional set, and for samples from a joint density (no ties in any coordinate
+    distance, which then have probability zero) the estimate cannot exceed
+    :math:`\psi(n) - \psi(k + 1)`:
     small samples underestimate by a lot (more than a nat for Gaussians with correlation
     0.9999 and n = 100), while at larger n the bias becomes small and positive. The maximum
     norm mixes the scales of `x` and `y`: the mutual information does not change when
