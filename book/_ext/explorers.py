@@ -7,7 +7,7 @@ chapter shows an explorer by holding that element (a raw HTML block in a markdow
 downloaded notebook or plain Jupyter the element is empty and the chapter's static figure beside
 it still says what the explorer shows.
 
-The contract every explorer follows (the browser tests in ``tests/browser/test_explorers.py``
+The contract every explorer follows (the browser tests in ``tests/browser/test_explorer_NAME.py``
 drive it): inputs are ``<input type="range">`` with a visible ``<label>`` and a ``name``; outputs
 are ``<output>`` elements with a ``name`` whose text is the number alone; both update on the
 ``input`` event.
