@@ -1,0 +1,357 @@
+"""The entropy explorer (book/_ext/explorers/entropy.js) on the entropy chapter's page.
+
+Drives its range inputs as a reader would (setting a slider's value and firing `input`, the
+keyboard, dragging a bar with the mouse) and checks every number it shows against kltools for the
+distribution the sliders hold after the browser clamps them to their step, and the documented
+renormalization rule (largest-remainder rounding of the proportional rescaling, in thousandths)
+after every input.
+
+Without Chromium, Playwright or a built site these tests skip (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+import kltools
+from conftest import ALLOWED_CONSOLE_ERRORS, PHONE_WIDTH, SCREENSHOTS, wait_for_math
+
+PAGE = "book/entropy.html"
+ROOT = '.kl-explorer[data-explorer="entropy"]'
+STEP = 0.001
+# A site-wide page error of Jupyter Book's sphinx-thebe (it inlines the same `const` twice on
+# every page), not the explorer's: tolerated here, any other page error fails.
+ALLOWED_PAGE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
+
+SET = """([name, value]) => {
+  const input = document.querySelector(`%s input[name="${name}"]`);
+  input.value = String(value);
+  input.dispatchEvent(new Event('input', {bubbles: true}));
+  return input.value;
+}""" % ROOT
+
+READ = """() => {
+  const root = document.querySelector('%s');
+  const out = name => root.querySelector(`output[name="${name}"]`).textContent;
+  const sliders = [...root.querySelectorAll('input[type="range"][name^="p"]')];
+  return {
+    n: Number(root.querySelector('input[name="n"]').value),
+    names: sliders.map(s => s.name),
+    values: sliders.map(s => s.value),
+    labels: sliders.map(s => s.labels[0].textContent),
+    entropy: out('entropy_bits'),
+    max: out('max_bits'),
+    surprises: sliders.map((_, i) => out('surprise' + (i + 1))),
+    barLabels: [...root.querySelectorAll('svg text.kl-surprise')].map(t => t.textContent),
+    svg: root.querySelector('svg').innerHTML,
+  };
+}""" % ROOT
+
+
+def hamilton(total: int, weights: list[int]) -> list[int]:
+    """The documented rounding: floors of the proportional shares, leftover units to the largest
+    remainders, ties to the lower index; equal shares when all weights are 0."""
+    if sum(weights) == 0:
+        weights = [1] * len(weights)
+    w = sum(weights)
+    out = [total * x // w for x in weights]
+    rem = [total * x % w for x in weights]
+    order = sorted(range(len(weights)), key=lambda j: (-rem[j], j))
+    for j in order[: total - sum(out)]:
+        out[j] += 1
+    return out
+
+
+def expected_after(before: list[int], i: int, k: int) -> list[int]:
+    others = hamilton(1000 - k, [x for j, x in enumerate(before) if j != i])
+    return [k if j == i else others.pop(0) for j in range(len(before))]
+
+
+def thousandths(values: list[str]) -> list[int]:
+    ints = [round(float(v) * 1000) for v in values]
+    assert all(abs(float(v) * 1000 - x) < 1e-9 for v, x in zip(values, ints)), values
+    return ints
+
+
+def relative(a: float, b: float) -> float:
+    return abs(a - b) / abs(b) if b else abs(a)
+
+
+def fresh_page(browser, site_url, **context_args):
+    context = browser.new_context(**context_args)
+    page = context.new_page()
+    problems = {"console": [], "pageerrors": [], "foreign": []}
+    page.on("console", lambda m: problems["console"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems["pageerrors"].append(str(e)))
+    page.on("request", lambda r: None if r.url.startswith((site_url, "data:", "blob:"))
+            else problems["foreign"].append(r.url))
+    page.goto(f"{site_url}/{PAGE}", wait_until="networkidle")
+    wait_for_math(page)
+    page.wait_for_selector(f'{ROOT} output[name="entropy_bits"]')
+    return context, page, problems
+
+
+def assert_clean(problems):
+    console = [e for e in problems["console"] if not any(a in e for a in ALLOWED_CONSOLE_ERRORS)]
+    pageerrors = [e for e in problems["pageerrors"] if not any(a in e for a in ALLOWED_PAGE_ERRORS)]
+    assert console == [], console
+    assert pageerrors == [], pageerrors
+    assert problems["foreign"] == [], problems["foreign"]
+
+
+@pytest.fixture(scope="module")
+def explorer(browser, site_url):
+    context, page, problems = fresh_page(browser, site_url, viewport={"width": 1280, "height": 900})
+    page.locator(ROOT).scroll_into_view_if_needed()
+    yield page, problems
+    context.close()
+
+
+def check_state(state, worst):
+    """Compare every number shown with kltools for the values read back from the sliders."""
+    n = state["n"]
+    values = [float(v) for v in state["values"]]
+    assert state["names"] == [f"p{i}" for i in range(1, n + 1)]
+    assert [label.startswith(f"p({i})") for i, label in enumerate(state["labels"], 1)] == [True] * n
+    assert abs(sum(values) - 1) <= n * STEP / 2, values
+    expected = float(kltools.entropy(values, normalize=True, base=2))
+    shown = float(state["entropy"])
+    if expected == 0:
+        assert shown == 0 and max(values) == 1, (state["entropy"], values)
+    else:
+        worst["entropy"] = max(worst["entropy"], relative(shown, expected))
+        assert relative(shown, expected) <= 1e-6, (shown, expected, values)
+    assert relative(float(state["max"]), math.log2(n)) <= 1e-6, state["max"]
+    worst["max"] = max(worst["max"], relative(float(state["max"]), math.log2(n)))
+    total = sum(values)
+    assert len(state["barLabels"]) == n
+    for value, text, bar in zip(values, state["surprises"], state["barLabels"]):
+        if value == 0:
+            assert text == "∞" and bar == "∞", (text, bar)
+            continue
+        surprise = -math.log2(value / total)
+        if surprise == 0:
+            assert float(text) == 0
+        else:
+            worst["surprise"] = max(worst["surprise"], relative(float(text), surprise))
+            assert relative(float(text), surprise) <= 1e-6, (text, surprise)
+        assert abs(float(bar) - surprise) <= 0.0005 + 1e-9, (bar, surprise)
+    return expected
+
+
+def grid_of_settings():
+    """Sequences of (slider, value) inputs; each starts by setting n, which resets to uniform."""
+    settings = [
+        [("n", 6)], [("n", 5)], [("n", 4)],                             # uniform, n = 6, 5, 4
+        [("n", 6), ("p1", 1)],                                          # a certain outcome
+        [("n", 4), ("p4", 1)], [("n", 5), ("p3", 1)],
+        [("n", 6), ("p1", 1), ("p2", 0.5)],                             # two equal, rest 0
+        [("n", 6), ("p1", 1), ("p1", 0.4)],                             # all others 0: equal shares
+        [("n", 6), ("p1", 0)], [("n", 4), ("p2", 0), ("p3", 0)],
+        [("n", 6), ("p1", 0.001)], [("n", 4), ("p4", 0.001)],           # very small probabilities
+        [("n", 5), ("p1", 1), ("p2", 0.001)],                           # 0.999 and 0.001
+        [("n", 6), ("p1", 0.999)],                                      # the rest share 0.001
+        [("n", 6), ("p1", 0.995), ("p2", 0.001), ("p3", 0.001)],
+        [("n", 4), ("p1", 0.001), ("p2", 0.001), ("p3", 0.001)],
+        [("n", 6), ("p2", 0.5), ("p5", 0.25)],
+        [("n", 5), ("p1", 0.3), ("p2", 0.3), ("p3", 0.2), ("p4", 0.1)],
+        [("n", 6), ("p3", 1.5)], [("n", 6), ("p3", -0.2)],              # clamped to [0, 1]
+        [("n", 4), ("p2", 0.12345)], [("n", 5), ("p5", 0.0004)],        # rounded to the step
+        [("n", 4), ("n", 9)], [("n", 6), ("n", 2)],                     # n clamped to [4, 6]
+    ]
+    rng = random.Random(13)
+    for _ in range(12):
+        n = rng.choice([4, 5, 6])
+        steps = [("n", n)]
+        for _ in range(rng.randint(1, 6)):
+            value = rng.choice([round(rng.random(), 3), round(rng.random() ** 4, 3), 0, 1, 0.001])
+            steps.append((f"p{rng.randint(1, n)}", value))
+        settings.append(steps)
+    return settings
+
+
+def test_outputs_match_kltools_over_a_grid_of_settings(explorer):
+    page, problems = explorer
+    worst = {"entropy": 0.0, "max": 0.0, "surprise": 0.0}
+    settings = grid_of_settings()
+    assert len(settings) >= 20
+    seen_n, certain, uniform_seen, small_seen = set(), 0, 0, 0
+    for steps in settings:
+        for name, value in steps:
+            before = page.evaluate(READ)
+            kept = page.evaluate(SET, [name, value])
+            after = page.evaluate(READ)
+            check_state(after, worst)                     # after every input, not only the last
+            ints = thousandths(after["values"])
+            assert sum(ints) == 1000, after["values"]
+            if name == "n":
+                n = after["n"]
+                assert n == min(6, max(4, value))
+                assert ints == hamilton(1000, [1] * n)    # n resets to the rounded uniform
+            else:
+                i = int(name[1:]) - 1
+                k = round(float(kept) * 1000)
+                assert k == min(1000, max(0, round(value * 1000))) or abs(value * 1000 - k) <= 0.5
+                expected = expected_after(thousandths(before["values"]), i, k)
+                assert ints == expected, (steps, after["values"])
+                assert after["svg"] != before["svg"] or before["values"] == after["values"]
+        state = page.evaluate(READ)
+        values = [float(v) for v in state["values"]]
+        seen_n.add(state["n"])
+        certain += max(values) == 1
+        uniform_seen += len(steps) == 1
+        small_seen += 0.001 in values
+    assert seen_n == {4, 5, 6} and certain >= 3 and uniform_seen >= 3 and small_seen >= 3
+    print(f"\nlargest relative differences against kltools / log2: {worst}")
+    assert_clean(problems)
+
+
+def test_the_chart_changes_with_an_input(explorer):
+    page, _ = explorer
+    page.evaluate(SET, ["n", 6])
+    before = page.evaluate(READ)
+    page.evaluate(SET, ["p2", 0.6])
+    after = page.evaluate(READ)
+    assert after["svg"] != before["svg"]
+    assert after["entropy"] != before["entropy"]
+    assert after["barLabels"][1] == f"{-math.log2(0.6):.3f}"
+
+
+def test_keyboard_moves_a_slider_by_one_step(explorer):
+    page, problems = explorer
+    page.evaluate(SET, ["n", 6])
+    before = page.evaluate(READ)
+    page.focus(f'{ROOT} input[name="p1"]')
+    page.keyboard.press("ArrowRight")
+    after = page.evaluate(READ)
+    assert page.evaluate("() => document.activeElement.name") == "p1"
+    assert round((float(after["values"][0]) - float(before["values"][0])) * 1000) == 1
+    assert after["entropy"] != before["entropy"]
+    assert thousandths(after["values"]) == expected_after(thousandths(before["values"]), 0, 168)
+    check_state(after, {"entropy": 0.0, "max": 0.0, "surprise": 0.0})
+    # The number of outcomes too: one step left drops the sixth slider.
+    page.focus(f'{ROOT} input[name="n"]')
+    page.keyboard.press("ArrowLeft")
+    state = page.evaluate(READ)
+    assert state["n"] == 5 and state["names"] == ["p1", "p2", "p3", "p4", "p5"]
+    assert [float(v) for v in state["values"]] == [0.2] * 5
+    assert float(state["max"]) == pytest.approx(math.log2(5), rel=1e-6)
+    assert page.evaluate("() => document.activeElement.name") == "n"
+    assert_clean(problems)
+
+
+def test_dragging_a_bar_with_the_mouse_sets_its_probability(explorer):
+    page, problems = explorer
+    page.evaluate(SET, ["n", 6])
+    page.locator(ROOT).scroll_into_view_if_needed()
+    before = page.evaluate(READ)
+    # Screen position of the probability 0.75 on the chart, and of the third bar's column.
+    target = page.evaluate("""() => {
+      const svg = document.querySelector('%s svg');
+      const bar = svg.querySelector('[data-bar="2"]').getBoundingClientRect();
+      const m = svg.getScreenCTM(), p = svg.createSVGPoint();
+      p.y = 210 - 0.75 * 166;  // Y0 - q * PH in the script's viewBox units
+      return {x: bar.x + bar.width / 2, y0: bar.bottom - 5, y: p.matrixTransform(m).y};
+    }""" % ROOT)
+    page.mouse.move(target["x"], target["y0"])
+    page.mouse.down()
+    for fraction in (0.25, 0.5, 0.75, 1.0):
+        page.mouse.move(target["x"], target["y0"] + fraction * (target["y"] - target["y0"]))
+    page.mouse.up()
+    after = page.evaluate(READ)
+    assert abs(float(after["values"][2]) - 0.75) <= 0.01, after["values"]
+    assert after["entropy"] != before["entropy"] and after["svg"] != before["svg"]
+    check_state(after, {"entropy": 0.0, "max": 0.0, "surprise": 0.0})
+    assert sum(thousandths(after["values"])) == 1000
+    # Dragging the same bar down to the axis and below gives it probability 0 (surprise ∞).
+    page.mouse.move(target["x"], target["y"])
+    page.mouse.down()
+    page.mouse.move(target["x"], target["y0"] + 60, steps=5)
+    page.mouse.up()
+    last = page.evaluate(READ)
+    assert float(last["values"][2]) == 0 and last["surprises"][2] == "∞"
+    check_state(last, {"entropy": 0.0, "max": 0.0, "surprise": 0.0})
+    assert_clean(problems)
+
+
+def test_dragging_a_bar_by_touch_on_a_phone(browser, site_url):
+    """A finger dragging a bar up sets it to 1 and does not scroll the page (Chromium's touch
+    events through the DevTools protocol; the drag targets must stay in the document)."""
+    context, page, problems = fresh_page(browser, site_url, has_touch=True, is_mobile=True,
+                                         viewport={"width": PHONE_WIDTH, "height": 844})
+    page.locator(f"{ROOT} svg").scroll_into_view_if_needed()
+    x, bottom, top = page.evaluate("""() => {
+      const r = document.querySelector('%s [data-bar="1"]').getBoundingClientRect();
+      return [r.x + r.width / 2, r.bottom - 3, r.top + 5];
+    }""" % ROOT)
+    scrolled = page.evaluate("() => window.scrollY")
+    cdp = context.new_cdp_session(page)
+    def touch(kind, y=None):
+        points = [] if y is None else [{"x": x, "y": y}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", bottom)
+    for k in range(1, 11):
+        touch("touchMove", bottom + (top - bottom) * k / 10)
+    touch("touchEnd")
+    state = page.evaluate(READ)
+    still = page.evaluate("() => window.scrollY")
+    context.close()
+    assert [float(v) for v in state["values"]] == [0, 1, 0, 0, 0, 0], state["values"]
+    assert float(state["entropy"]) == 0 and still == scrolled
+    assert_clean(problems)
+
+
+def test_fits_a_phone_screen(browser, site_url):
+    context, page, problems = fresh_page(browser, site_url,
+                                         viewport={"width": PHONE_WIDTH, "height": 844})
+    widths = page.evaluate("""() => ({page: document.documentElement.scrollWidth,
+        explorer: document.querySelector('%s').getBoundingClientRect().right,
+        svg: document.querySelector('%s svg').getBoundingClientRect().width})""" % (ROOT, ROOT))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(ROOT).screenshot(path=str(SCREENSHOTS / "explorer_entropy_phone.png"))
+    context.close()
+    assert widths["page"] <= PHONE_WIDTH and widths["explorer"] <= PHONE_WIDTH, widths
+    assert widths["svg"] > 250, widths
+    assert_clean(problems)
+
+
+def test_accessible_names_and_live_readout(explorer):
+    page, _ = explorer
+    info = page.evaluate("""() => {
+      const root = document.querySelector('%s'), svg = root.querySelector('svg');
+      return {role: svg.getAttribute('role'), label: svg.getAttribute('aria-label') || '',
+              live: root.querySelector('output[name="entropy_bits"]').closest('[aria-live]')
+                    ?.getAttribute('aria-live'),
+              unlabelled: [...root.querySelectorAll('input')].filter(i => !i.labels.length
+                    || !i.labels[0].textContent.trim()).map(i => i.name),
+              nLabel: root.querySelector('input[name="n"]').labels[0].textContent,
+              viewBox: svg.getAttribute('viewBox')};
+    }""" % ROOT)
+    assert info["role"] == "img" and "entropy" in info["label"] and "surprise" in info["label"]
+    assert info["live"] == "polite" and info["unlabelled"] == [] and info["viewBox"]
+    assert "number of outcomes" in info["nLabel"]
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_screenshots_and_legible_axes(browser, site_url, mode):
+    context, page, problems = fresh_page(browser, site_url, viewport={"width": 1280, "height": 900})
+    if mode == "dark":
+        for _ in range(3):  # the switch cycles light -> dark -> auto
+            if page.evaluate("() => document.documentElement.dataset.theme") == "dark":
+                break
+            page.click("button.theme-switch-button")
+        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+    colours = page.evaluate("""() => ({
+        axis: getComputedStyle(document.querySelector('%s svg text.kl-axis')).fill,
+        background: getComputedStyle(document.body).backgroundColor})""" % ROOT)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(ROOT).screenshot(path=str(SCREENSHOTS / f"explorer_entropy_{mode}.png"))
+    context.close()
+    assert colours["axis"] != colours["background"], colours
+    if mode == "dark":
+        assert colours["background"] != "rgb(255, 255, 255)"
+    assert_clean(problems)
