@@ -17,14 +17,11 @@ import random
 import pytest
 
 import kltools
-from conftest import ALLOWED_CONSOLE_ERRORS, PHONE_WIDTH, SCREENSHOTS, wait_for_math
+from conftest import ALLOWED_CONSOLE_ERRORS, ALLOWED_PAGE_ERRORS, PHONE_WIDTH, SCREENSHOTS, wait_for_math
 
 PAGE = "book/entropy.html"
 ROOT = '.kl-explorer[data-explorer="entropy"]'
 STEP = 0.001
-# A site-wide page error of Jupyter Book's sphinx-thebe (it inlines the same `const` twice on
-# every page), not the explorer's: tolerated here, any other page error fails.
-ALLOWED_PAGE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 
 SET = """([name, value]) => {
   const input = document.querySelector(`%s input[name="${name}"]`);

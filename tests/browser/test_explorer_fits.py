@@ -21,14 +21,11 @@ import pytest
 import scipy.stats as st
 
 import kltools
-from conftest import ALLOWED_CONSOLE_ERRORS, PHONE_WIDTH, SCREENSHOTS, wait_for_math
+from conftest import ALLOWED_CONSOLE_ERRORS, ALLOWED_PAGE_ERRORS, PHONE_WIDTH, SCREENSHOTS, wait_for_math
 
 PAGE = "book/kl-divergence.html"
 HOST = '.kl-explorer[data-explorer="fits"]'
 RTOL = 1e-4
-# Not this explorer's doing: every page of the build declares sphinx-thebe's THEBE_JS_URL in two
-# inline scripts (also in a build without the explorers extension), and the second one throws.
-KNOWN_PAGE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 
 # (mu, sigma, separation): the slider edges, the chapter's fits, interior points, a nearly
 # Gaussian p (s = 1) with q near its moment match (small divergences), and values outside the
@@ -82,7 +79,7 @@ class Watched:
 
     def check_clean(self):
         console = [e for e in self.console if not any(a in e for a in ALLOWED_CONSOLE_ERRORS)]
-        errors = [e for e in self.errors if not any(k in e for k in KNOWN_PAGE_ERRORS)]
+        errors = [e for e in self.errors if not any(k in e for k in ALLOWED_PAGE_ERRORS)]
         foreign = [u for u in self.requests if not u.startswith((self.site_url, "data:", "blob:"))]
         assert console == [], console
         assert errors == [], errors

@@ -14,14 +14,11 @@ import pytest
 from scipy import stats
 
 import kltools
-from conftest import ALLOWED_CONSOLE_ERRORS, PHONE_WIDTH, SCREENSHOTS, wait_for_math
+from conftest import ALLOWED_CONSOLE_ERRORS, ALLOWED_PAGE_ERRORS, PHONE_WIDTH, SCREENSHOTS, wait_for_math
 
 PAGE = "book/kl-divergence.html"
 ROOT = '.kl-explorer[data-explorer="gaussians"]'
 NAMES = ("mu_p", "sigma_p", "mu_q", "sigma_q")
-# Raised on every page of the site, with or without this explorer (the theme's Thebe set-up is
-# loaded twice); not this explorer's doing.
-ALLOWED_PAGE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 
 # (mu_p, sigma_p, mu_q, sigma_q); some lie off the step grid or outside the range on purpose:
 # the browser clamps them, and the test compares with the value it reads back.
