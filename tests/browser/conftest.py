@@ -24,10 +24,6 @@ CHROMIUM = os.environ.get("KLTOOLS_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("KLTOOLS_REQUIRE_BROWSER") == "1"
 # On a fresh profile pydata-sphinx-theme logs this before a theme mode has been stored.
 ALLOWED_CONSOLE_ERRORS = ("Got invalid theme mode",)
-# Uncaught errors the explorers' tests tolerate because the site itself throws them on every
-# page: sphinx-thebe emits its inline THEBE_JS_URL script twice (to be fixed at its source,
-# issue 14). Any other page error fails a test.
-ALLOWED_PAGE_ERRORS = ("Identifier 'THEBE_JS_URL' has already been declared",)
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     # Without these Chromium phones home on start-up, which is neither the site's doing nor

@@ -17,7 +17,7 @@ import random
 import pytest
 
 import kltools
-from conftest import ALLOWED_CONSOLE_ERRORS, ALLOWED_PAGE_ERRORS, PHONE_WIDTH, SCREENSHOTS, wait_for_math
+from conftest import ALLOWED_CONSOLE_ERRORS, PHONE_WIDTH, SCREENSHOTS, wait_for_math
 
 PAGE = "book/entropy.html"
 ROOT = '.kl-explorer[data-explorer="entropy"]'
@@ -93,7 +93,7 @@ def fresh_page(browser, site_url, **context_args):
 
 def assert_clean(problems):
     console = [e for e in problems["console"] if not any(a in e for a in ALLOWED_CONSOLE_ERRORS)]
-    pageerrors = [e for e in problems["pageerrors"] if not any(a in e for a in ALLOWED_PAGE_ERRORS)]
+    pageerrors = problems["pageerrors"]
     assert console == [], console
     assert pageerrors == [], pageerrors
     assert problems["foreign"] == [], problems["foreign"]

@@ -76,8 +76,10 @@ def reports(browser, site_url):
     for path in PAGES:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        console_errors, failed, requests = [], [], []
+        console_errors, page_errors, failed, requests = [], [], [], []
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        # An uncaught exception is not a console message: it needs its own listener.
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
         page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
         page.on("request", lambda r: requests.append(r.url))
         response = page.goto(f"{site_url}/{path}", wait_until="networkidle")
@@ -86,7 +88,8 @@ def reports(browser, site_url):
         info = page.evaluate(INSPECT_PAGE)
         info["math_errors"] = page.evaluate(FIND_MATH_ERRORS)
         page.screenshot(path=str(SCREENSHOTS / (path.replace("/", "_").removesuffix(".html") + ".png")), full_page=True)
-        results[path] = dict(status=response.status, console_errors=console_errors, failed=failed,
+        results[path] = dict(status=response.status, console_errors=console_errors,
+                             page_errors=page_errors, failed=failed,
                              requests=requests, **info)
         context.close()
     return results
@@ -98,6 +101,7 @@ def test_page_loads_cleanly_and_stays_on_site(reports, site_url, path):
     assert report["status"] == 200
     errors = [e for e in report["console_errors"] if not any(a in e for a in ALLOWED_CONSOLE_ERRORS)]
     assert errors == [], f"console errors on {path}"
+    assert report["page_errors"] == [], f"uncaught JavaScript errors on {path}"
     assert report["failed"] == [], f"failed requests on {path}"
     foreign = [u for u in report["requests"] if not u.startswith((site_url, "data:", "blob:"))]
     assert foreign == [], f"{path} requested other hosts"
