@@ -153,6 +153,17 @@ def test_student_t_solution_typesets_its_limit(browser, site_url):
     assert "r = q/p \\to 0" in sources
 
 
+def test_formulas_are_not_tab_stops(browser, site_url):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{site_url}/book/kl-divergence.html", wait_until="networkidle")
+    wait_for_math(page)
+    formulas = page.evaluate("() => document.querySelectorAll('mjx-container').length")
+    tab_stops = page.evaluate("() => document.querySelectorAll('mjx-container[tabindex]:not([tabindex=\"-1\"])').length")
+    context.close()
+    assert formulas > 100 and tab_stops == 0, (formulas, tab_stops)
+
+
 def test_chapters_have_typeset_math(reports):
     for path in PAGES:
         if "entropy" in path or "kl-" in path:
