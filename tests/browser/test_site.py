@@ -142,25 +142,28 @@ def test_the_math_error_check_finds_planted_broken_formulas(browser, site_url):
     assert any(error.endswith("in \\left( x") for error in errors), errors
 
 
-def test_student_t_solution_typesets_its_limit(browser, site_url):
-    """The formula once stored with a tab for "\\t" and shown as "r = q/po0"."""
+def evaluate_typeset(browser, site_url, path: str, script: str):
+    """The value of `script` on a freshly loaded page, once MathJax has finished."""
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{site_url}/book/estimating-kl.html", wait_until="networkidle")
+    page.goto(f"{site_url}/{path}", wait_until="networkidle")
     wait_for_math(page)
-    sources = page.evaluate("() => Array.from(MathJax.startup.document.math).map(item => item.math)")
+    value = page.evaluate(script)
     context.close()
+    return value
+
+
+def test_student_t_solution_typesets_its_limit(browser, site_url):
+    """The formula once stored with a tab for "\\t" and shown as "r = q/po0"."""
+    sources = evaluate_typeset(browser, site_url, "book/estimating-kl.html",
+                               "() => Array.from(MathJax.startup.document.math).map(item => item.math)")
     assert "r = q/p \\to 0" in sources
 
 
 def test_formulas_are_not_tab_stops(browser, site_url):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(f"{site_url}/book/kl-divergence.html", wait_until="networkidle")
-    wait_for_math(page)
-    formulas = page.evaluate("() => document.querySelectorAll('mjx-container').length")
-    tab_stops = page.evaluate("() => document.querySelectorAll('mjx-container[tabindex]:not([tabindex=\"-1\"])').length")
-    context.close()
+    formulas, tab_stops = evaluate_typeset(browser, site_url, "book/kl-divergence.html", """() => [
+        document.querySelectorAll('mjx-container').length,
+        document.querySelectorAll('mjx-container[tabindex]:not([tabindex="-1"])').length]""")
     assert formulas > 100 and tab_stops == 0, (formulas, tab_stops)
 
 
