@@ -1,0 +1,242 @@
+"""Checks of the PDF that ``make pdf`` builds (``_build/latex/kltools-book.pdf``).
+
+The expectations come from the book's sources, not from the PDF: the figures stored in the
+executed notebooks and written in the Markdown pages, the chapter titles (each page's first
+heading, in the order of ``_toc.yml``) and the glued numbers of the prose, formatted as the text
+asks for. The LaTeX log must hold no undefined reference or citation, and the text no ``??`` (what
+LaTeX prints for one) and no ``{glue`` (a glued value left as source).
+
+``KLTOOLS_PDF`` names another build's PDF (for example one built with ``--path-output DIR``:
+``KLTOOLS_PDF=DIR/_build/latex/kltools-book.pdf``); its LaTeX log is read beside it. Without the
+PDF or poppler's ``pdftotext``/``pdfimages`` the tests skip and say why, unless
+``KLTOOLS_REQUIRE_PDF=1`` (CI sets it), which makes that a failure.
+
+Each check was seen to fail on a planted defect: a PDF built before a figure was added (figure
+count), a copy of the log with a planted ``Reference `x' on page 3 undefined`` line and one with a
+``Citation`` line, a chapter title changed in a notebook, a glued value formatted differently.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from docutils import nodes
+from docutils.frontend import get_default_settings
+from docutils.parsers.rst import Parser
+from docutils.utils import new_document
+
+ROOT = Path(__file__).resolve().parents[1]
+PDF = Path(os.environ.get("KLTOOLS_PDF", ROOT / "_build" / "latex" / "kltools-book.pdf"))
+SITE_COPY = ROOT / "_build" / "html" / "downloads" / "kltools-book.pdf"
+REQUIRE_PDF = os.environ.get("KLTOOLS_REQUIRE_PDF") == "1"
+# 193 pages when written; far outside this range the build lost or duplicated whole parts.
+PAGE_RANGE = range(100, 400)
+
+IMAGE_MIME_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
+MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]+\)|^[`:]{3,}\{(?:figure|image)\}", re.MULTILINE)
+FIRST_HEADING = re.compile(r"^# +(.+?)\s*$", re.MULTILINE)
+GLUE_TEXT = re.compile(r"\{glue(?::text)?\}`(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<spec>[^`]*))?`")
+UNDEFINED = re.compile(
+    r"^(?:LaTeX|Package \w+) Warning: (?:Hyper reference|Reference|Citation) .*undefined"
+    r"|^LaTeX Warning: There were undefined references",
+    re.MULTILINE,
+)
+
+
+def unavailable(reason: str) -> None:
+    if REQUIRE_PDF:
+        pytest.fail(f"{reason} (KLTOOLS_REQUIRE_PDF=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+def toc_sources() -> list[Path]:
+    """Each page of the book as the build reads it: the executed notebook if there is one."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    sources = []
+    for name in [toc["root"]] + [chapter["file"] for chapter in toc.get("chapters", [])]:
+        notebook = ROOT / f"{name}.ipynb"
+        sources.append(notebook if notebook.is_file() else ROOT / f"{name}.md")
+    return sources
+
+
+def markdown_cells(source: Path) -> list[str]:
+    if source.suffix == ".ipynb":
+        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+        return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown"]
+    return [source.read_text(encoding="utf-8")]
+
+
+def page_title(source: Path) -> str:
+    for text in markdown_cells(source):
+        if match := FIRST_HEADING.search(text):
+            return match.group(1)
+    raise AssertionError(f"{source.relative_to(ROOT)} has no top-level heading")
+
+
+def figure_count(source: Path) -> int:
+    """Figures of a page: image outputs stored in a notebook, images written in its Markdown."""
+    written = sum(len(MARKDOWN_IMAGE.findall(text)) for text in markdown_cells(source))
+    if source.suffix != ".ipynb":
+        return written
+    cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+    outputs = [output for cell in cells for output in cell.get("outputs", [])]
+    return written + sum(any(mime in output.get("data", {}) for mime in IMAGE_MIME_TYPES)
+                         for output in outputs)
+
+
+def glued_numbers(source: Path) -> list[tuple[str, str]]:
+    """(role, text the reader should see) for each {glue:text} role of a notebook's prose."""
+    if source.suffix != ".ipynb":
+        return []
+    cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+    values = {}
+    for output in (output for cell in cells for output in cell.get("outputs", [])):
+        scrapbook = output.get("metadata", {}).get("scrapbook")
+        if scrapbook:
+            values[scrapbook["name"]] = output["data"][scrapbook["mime_prefix"] + "text/plain"]
+    expected = []
+    for text in markdown_cells(source):
+        for role in GLUE_TEXT.finditer(text):
+            value, spec = values[role["name"]], role["spec"]
+            expected.append((role.group(0), format(float(value), spec) if spec else value))
+    return expected
+
+
+def undefined_references(log: str) -> list[str]:
+    """The LaTeX log's lines saying a reference or citation is undefined."""
+    return UNDEFINED.findall(log)
+
+
+def normalized(text: str) -> str:
+    """PDF text with runs of white space as one space and TeX's typographic minus as '-'."""
+    return " ".join(text.replace("\u2212", "-").split())
+
+
+@pytest.fixture(scope="module")
+def pdf() -> Path:
+    for tool in ("pdftotext", "pdfimages", "pdfinfo"):
+        if shutil.which(tool) is None:
+            unavailable(f"{tool} not found: install poppler-utils with TeX, as the README says")
+    if not PDF.is_file():
+        unavailable(f"no PDF at {PDF}: run `make pdf` (it needs TeX, see the README)")
+    return PDF
+
+
+@pytest.fixture(scope="module")
+def pdf_text(pdf: Path) -> str:
+    return normalized(subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
+                                     check=True, capture_output=True, text=True).stdout)
+
+
+def test_pdf_is_newer_than_every_page(pdf: Path):
+    stale = [str(source.relative_to(ROOT)) for source in toc_sources()
+             if source.stat().st_mtime > pdf.stat().st_mtime]
+    assert not stale, f"{pdf} is older than {stale}: run `make pdf`"
+
+
+def test_page_count_is_sane(pdf: Path):
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
+    assert pages in PAGE_RANGE, f"{pages} pages, outside {PAGE_RANGE}"
+
+
+def test_every_figure_of_the_book_is_in_the_pdf(pdf: Path):
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True,
+                             text=True).stdout.splitlines()[2:]
+    # Each figure is one "image" row; its transparency is a separate "smask" row.
+    images = sum(row.split()[2] == "image" for row in listing)
+    expected = {str(source.relative_to(ROOT)): figure_count(source) for source in toc_sources()}
+    assert images == sum(expected.values()), (
+        f"the PDF holds {images} images, the book has {sum(expected.values())} figures: "
+        f"{ {page: count for page, count in expected.items() if count} }")
+
+
+def test_no_undefined_reference_or_citation(pdf: Path, pdf_text: str):
+    log = pdf.with_suffix(".log")
+    assert log.is_file(), f"no LaTeX log beside the PDF ({log})"
+    undefined = undefined_references(log.read_text(encoding="utf-8", errors="replace"))
+    assert not undefined, f"{log}: {undefined[:5]}"
+    assert "??" not in pdf_text, f"'??' (an unresolved reference) at: {pdf_text[pdf_text.index('??') - 80:][:160]!r}"
+
+
+def test_each_chapter_title_is_in_the_pdf(pdf_text: str):
+    titles = [normalized(page_title(source)) for source in toc_sources()]
+    missing = [title for title in titles if title not in pdf_text]
+    assert not missing, f"chapter titles not found by pdftotext: {missing}"
+
+
+def test_glued_numbers_are_rendered(pdf_text: str):
+    assert "{glue" not in pdf_text, "a glue role is left as source text in the PDF"
+    missing = [(str(source.relative_to(ROOT)), role, text) for source in toc_sources()
+               for role, text in glued_numbers(source) if normalized(text) not in pdf_text]
+    assert not missing, f"glued numbers not found in the PDF text: {missing[:5]}"
+
+
+def test_the_site_serves_this_pdf(pdf: Path):
+    if not SITE_COPY.parent.parent.is_dir() or PDF != ROOT / "_build" / "latex" / pdf.name:
+        pytest.skip("no website built beside this PDF")
+    assert SITE_COPY.is_file(), f"{SITE_COPY} missing: `make pdf` copies it when _build/html exists"
+    assert SITE_COPY.read_bytes() == pdf.read_bytes(), f"{SITE_COPY} is not the PDF just built"
+
+
+def test_undefined_references_are_found_in_a_planted_log():
+    planted = (
+        "Package hyperref Warning: Rerun to get /PageLabels entry.\n"
+        "LaTeX Warning: Reference `book/entropy:fig-binary-entropy' on page 3 undefined on input line 12.\n"
+        "LaTeX Warning: Citation `cover2006' on page 5 undefined on input line 40.\n"
+        "LaTeX Warning: There were undefined references.\n"
+    )
+    assert len(undefined_references(planted)) == 3
+    assert undefined_references("LaTeX Warning: Label(s) may have changed.\n") == []
+
+
+# The PDF's layout corrections (book/_ext/pdf_layout.py), on small document trees.
+_spec = importlib.util.spec_from_file_location("pdf_layout", ROOT / "book" / "_ext" / "pdf_layout.py")
+pdf_layout = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pdf_layout)
+
+
+def _document(*children: nodes.Node) -> nodes.document:
+    document = new_document("test", get_default_settings(Parser))
+    document.extend(children)
+    return document
+
+
+def test_a_proof_gets_a_title_and_loses_the_repeated_word():
+    proof = nodes.admonition("", nodes.paragraph("", "Proof. Sum only over the outcomes."),
+                             classes=["proof", "proof"])
+    titled = nodes.admonition("", nodes.title("", "Note"), nodes.paragraph("", "Proof. Kept."),
+                              classes=["proof"])
+    document = _document(proof, titled)
+    pdf_layout._title_proofs(document)
+    assert proof[0].astext() == "Proof" and isinstance(proof[0], nodes.title)
+    assert proof[1].astext() == "Sum only over the outcomes."
+    assert titled.astext() == "Note\n\nProof. Kept."
+
+
+def _table(rows: list[list[str]]) -> nodes.table:
+    tgroup = nodes.tgroup(cols=len(rows[0]))
+    tgroup.extend(nodes.colspec(colwidth=100 // len(rows[0])) for _ in rows[0])
+    tgroup += nodes.tbody("", *(nodes.row("", *(nodes.entry("", nodes.paragraph("", text))
+                                                for text in row)) for row in rows))
+    return nodes.table("", tgroup, classes=["colwidths-auto"])
+
+
+def test_only_long_tables_get_column_widths_from_their_text():
+    row = ["kl: multivariate_normal ‖ multivariate_normal", "dimension 1..8, " * 12, "2.5e-08"]
+    long_table, short_table = _table([row] * 31), _table([row] * 3)
+    pdf_layout._widen_long_tables(_document(long_table, short_table))
+    assert "colwidths-given" in long_table["classes"]
+    assert "colwidths-auto" not in long_table["classes"]
+    widths = [colspec["colwidth"] for colspec in long_table.findall(nodes.colspec)]
+    # The wordy column is capped; the number keeps room for itself and the column padding.
+    assert widths == [45, pdf_layout.MAX_COLUMN_WEIGHT, len("2.5e-08") + pdf_layout.COLUMN_PADDING]
+    assert short_table["classes"] == ["colwidths-auto"]
