@@ -12,6 +12,7 @@ BOOK_FLAGS := -W -n --keep-going
 PDF := _build/latex/kltools-book.pdf
 PDF_CONFIG := _build/pdf/_config.yml
 PDF_IN_SITE := _build/html/downloads/kltools-book.pdf
+XELATEX ?= xelatex
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +28,7 @@ book: $(STAMP)
 
 # Without TeX the website is still built; the PDF is skipped with one line saying why.
 book-pdf-if-tex:
-	@if command -v xelatex >/dev/null; then $(MAKE) --no-print-directory pdf; \
+	@if command -v $(XELATEX) >/dev/null; then $(MAKE) --no-print-directory pdf; \
 	else echo "PDF skipped: xelatex not found (install TeX as the README says, then make pdf)"; fi
 
 ## pdf: build the book as _build/latex/kltools-book.pdf (Sphinx warnings are errors) and, when
@@ -54,7 +55,7 @@ test-book: $(STAMP)
 # Builds the PDF and checks it (pages, figures, references, chapter titles). Without TeX the checks
 # skip and say why, unless KLTOOLS_REQUIRE_PDF=1 (CI sets it), which makes that a failure.
 test-pdf: $(STAMP)
-	if command -v xelatex >/dev/null; then $(MAKE) --no-print-directory pdf; fi
+	if command -v $(XELATEX) >/dev/null; then $(MAKE) --no-print-directory pdf; fi
 	$(BIN)/python -m pytest tests/test_pdf.py
 
 # Chromium drives the fresh build; without Chromium these tests skip and say why, unless

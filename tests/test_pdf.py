@@ -240,3 +240,22 @@ def test_only_long_tables_get_column_widths_from_their_text():
     # The wordy column is capped; the number keeps room for itself and the column padding.
     assert widths == [45, pdf_layout.MAX_COLUMN_WEIGHT, len("2.5e-08") + pdf_layout.COLUMN_PADDING]
     assert short_table["classes"] == ["colwidths-auto"]
+
+
+def test_docstring_references_stay_in_place_and_the_bibliography_keeps_its_own():
+    docstring_reference = nodes.citation("", nodes.label("", "1"),
+                                         nodes.paragraph("", "C. E. Shannon, 1948."), ids=["r1a"])
+    bibliography_entry = nodes.citation("", nodes.label("", "CT06"),
+                                        nodes.paragraph("", "Cover and Thomas."), ids=["id5"])
+    text = nodes.paragraph("", "As shown in ",
+                           nodes.citation_reference("", "1", refname="r1a", ids=["id1"]),
+                           nodes.Text("."))
+    # numpydoc's LaTeX-only line that cites every entry of a References section.
+    citing_all = nodes.paragraph("", "", nodes.citation_reference("", "1", refname="r1a"))
+    document = _document(text, docstring_reference, citing_all, bibliography_entry)
+    pdf_layout._keep_docstring_citations_in_place(document)
+    assert [type(child) for child in document.children] == [
+        nodes.paragraph, nodes.paragraph, nodes.citation]
+    assert document[0].astext() == "As shown in [1]."
+    assert document[1].astext() == "[1] C. E. Shannon, 1948."
+    assert document[2] is bibliography_entry

@@ -1,4 +1,4 @@
-"""Two corrections of the PDF (the LaTeX builder of ``make pdf``); the website is untouched.
+"""Three corrections of the PDF (the LaTeX builder of ``make pdf``); the website is untouched.
 
 * **Proofs had an empty title bar.** sphinx-proof writes a ``{prf:proof}`` as an admonition with
   no title (its first paragraph starts with "Proof. "), and Sphinx's LaTeX writer then takes that
@@ -10,6 +10,13 @@
   their text: each column's weight is the mean length of its cells (capped, so that one wordy
   column cannot squeeze the others), and at least its longest word plus room for the column's
   padding, so that a number such as 5.4e-16 stays on one line.
+* **The API's references were moved to the end of the book.** The numbered references of the
+  docstrings (numpydoc's "References" sections, ``.. [1]``) are docutils citations, and Sphinx's
+  LaTeX writer gathers every citation into the bibliography: each function's "References" heading
+  was followed by a bare "[1]", and the bibliography opened with a dozen entries numbered [1] and
+  [2]. They stay where the docstring puts them, as paragraphs starting "[1]", and the text cites
+  them as "[1]"; numpydoc's LaTeX-only line that cites every entry once, to keep them from being
+  dropped, goes. The book's bibliography (sphinxcontrib-bibtex, labels such as [CT06]) is kept.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
+DOCSTRING_CITATION_LABEL = re.compile(r"^\d+$")
 PROOF_PREFIX = re.compile(r"^Proof\.\s*")
 # Sphinx's LaTeX writer (Table.is_longtable) switches to longtable above this many rows.
 LONGTABLE_ROWS = 30
@@ -67,13 +75,45 @@ def _widen_long_tables(document: nodes.document) -> None:
         table["classes"].append("colwidths-given")
 
 
+def _keep_docstring_citations_in_place(document: nodes.document) -> None:
+    cited_ids = {}
+    for citation in list(document.findall(nodes.citation)):
+        label = citation.next_node(nodes.label)
+        if label is None or not DOCSTRING_CITATION_LABEL.match(label.astext()):
+            continue
+        body = [child for child in citation.children if not isinstance(child, nodes.label)]
+        marker = nodes.Text(f"[{label.astext()}] ")
+        if body and isinstance(body[0], nodes.paragraph):
+            body[0] = nodes.paragraph("", "", marker, *body[0].children)
+        else:
+            body.insert(0, nodes.paragraph("", "", marker))
+        citation.replace_self(body)
+        cited_ids.update(dict.fromkeys(citation["ids"], label.astext()))
+    # numpydoc follows each References section with a LaTeX-only line citing every entry
+    # ("[1], [2]") so that LaTeX keeps them; with the entries in place that line is noise.
+    for paragraph in list(document.findall(nodes.paragraph)):
+        if paragraph.children and all(
+            (isinstance(child, nodes.citation_reference) and child.get("refname") in cited_ids)
+            or (isinstance(child, nodes.Text) and not child.strip(", \n"))
+            for child in paragraph.children
+        ):
+            paragraph.parent.remove(paragraph)
+    for reference in list(document.findall(nodes.citation_reference)):
+        if reference.get("refname") in cited_ids:
+            # An element, not bare text: it keeps the reference's ids (back-links point at them).
+            reference.replace_self(nodes.inline("", f"[{cited_ids[reference['refname']]}]"))
+
+
 class PdfLayout(SphinxPostTransform):
-    default_priority = 100  # before Sphinx's own LaTeX transforms and the writer
+    # After Sphinx turns citation cross-references into citation_reference nodes (priority 5),
+    # before it gathers citations into the bibliography (750).
+    default_priority = 100
     formats = ("latex",)
 
     def run(self, **kwargs) -> None:
         _title_proofs(self.document)
         _widen_long_tables(self.document)
+        _keep_docstring_citations_in_place(self.document)
 
 
 def setup(app: Sphinx) -> dict:
