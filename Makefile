@@ -43,7 +43,7 @@ pdf: $(STAMP)
 test: test-module test-notebooks test-book test-pdf test-site
 
 test-module: $(STAMP)
-	$(BIN)/python -m pytest --ignore=tests/browser
+	$(BIN)/python -m pytest --ignore=tests/browser --ignore=tests/test_pdf.py
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval book/

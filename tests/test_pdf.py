@@ -6,19 +6,19 @@ heading, in the order of ``_toc.yml``) and the glued numbers of the prose, forma
 asks for. The LaTeX log must hold no undefined reference or citation, and the text no ``??`` (what
 LaTeX prints for one) and no ``{glue`` (a glued value left as source).
 
-``KLTOOLS_PDF`` names another build's PDF (for example one built with ``--path-output DIR``:
-``KLTOOLS_PDF=DIR/_build/latex/kltools-book.pdf``); its LaTeX log is read beside it. Without the
-PDF or poppler's ``pdftotext``/``pdfimages`` the tests skip and say why, unless
-``KLTOOLS_REQUIRE_PDF=1`` (CI sets it), which makes that a failure.
+``make test-pdf`` builds the PDF and runs these checks; ``make test-module`` leaves this file out,
+since it runs before any PDF is built. ``KLTOOLS_PDF`` names another build's PDF (for example
+one built with ``--path-output DIR``: ``KLTOOLS_PDF=DIR/_build/latex/kltools-book.pdf``); its
+LaTeX log is read beside it. Without the PDF or poppler's ``pdftotext``/``pdfimages`` the tests
+skip and say why, unless ``KLTOOLS_REQUIRE_PDF=1`` (CI sets it), which makes that a failure.
 
-Each check was seen to fail on a planted defect: a PDF built before a figure was added (figure
+Each check was seen to fail on a planted defect: a PDF with a figure's page removed (figure
 count), a copy of the log with a planted ``Reference `x' on page 3 undefined`` line and one with a
 ``Citation`` line, a chapter title changed in a notebook, a glued value formatted differently.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -28,10 +28,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from docutils import nodes
-from docutils.frontend import get_default_settings
-from docutils.parsers.rst import Parser
-from docutils.utils import new_document
 
 ROOT = Path(__file__).resolve().parents[1]
 PDF = Path(os.environ.get("KLTOOLS_PDF", ROOT / "_build" / "latex" / "kltools-book.pdf"))
@@ -197,65 +193,3 @@ def test_undefined_references_are_found_in_a_planted_log():
     assert len(undefined_references(planted)) == 3
     assert undefined_references("LaTeX Warning: Label(s) may have changed.\n") == []
 
-
-# The PDF's layout corrections (book/_ext/pdf_layout.py), on small document trees.
-_spec = importlib.util.spec_from_file_location("pdf_layout", ROOT / "book" / "_ext" / "pdf_layout.py")
-pdf_layout = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(pdf_layout)
-
-
-def _document(*children: nodes.Node) -> nodes.document:
-    document = new_document("test", get_default_settings(Parser))
-    document.extend(children)
-    return document
-
-
-def test_a_proof_gets_a_title_and_loses_the_repeated_word():
-    proof = nodes.admonition("", nodes.paragraph("", "Proof. Sum only over the outcomes."),
-                             classes=["proof", "proof"])
-    titled = nodes.admonition("", nodes.title("", "Note"), nodes.paragraph("", "Proof. Kept."),
-                              classes=["proof"])
-    document = _document(proof, titled)
-    pdf_layout._title_proofs(document)
-    assert proof[0].astext() == "Proof" and isinstance(proof[0], nodes.title)
-    assert proof[1].astext() == "Sum only over the outcomes."
-    assert titled.astext() == "Note\n\nProof. Kept."
-
-
-def _table(rows: list[list[str]]) -> nodes.table:
-    tgroup = nodes.tgroup(cols=len(rows[0]))
-    tgroup.extend(nodes.colspec(colwidth=100 // len(rows[0])) for _ in rows[0])
-    tgroup += nodes.tbody("", *(nodes.row("", *(nodes.entry("", nodes.paragraph("", text))
-                                                for text in row)) for row in rows))
-    return nodes.table("", tgroup, classes=["colwidths-auto"])
-
-
-def test_only_long_tables_get_column_widths_from_their_text():
-    row = ["kl: multivariate_normal ‖ multivariate_normal", "dimension 1..8, " * 12, "2.5e-08"]
-    long_table, short_table = _table([row] * 31), _table([row] * 3)
-    pdf_layout._widen_long_tables(_document(long_table, short_table))
-    assert "colwidths-given" in long_table["classes"]
-    assert "colwidths-auto" not in long_table["classes"]
-    widths = [colspec["colwidth"] for colspec in long_table.findall(nodes.colspec)]
-    # The wordy column is capped; the number keeps room for itself and the column padding.
-    assert widths == [45, pdf_layout.MAX_COLUMN_WEIGHT, len("2.5e-08") + pdf_layout.COLUMN_PADDING]
-    assert short_table["classes"] == ["colwidths-auto"]
-
-
-def test_docstring_references_stay_in_place_and_the_bibliography_keeps_its_own():
-    docstring_reference = nodes.citation("", nodes.label("", "1"),
-                                         nodes.paragraph("", "C. E. Shannon, 1948."), ids=["r1a"])
-    bibliography_entry = nodes.citation("", nodes.label("", "CT06"),
-                                        nodes.paragraph("", "Cover and Thomas."), ids=["id5"])
-    text = nodes.paragraph("", "As shown in ",
-                           nodes.citation_reference("", "1", refname="r1a", ids=["id1"]),
-                           nodes.Text("."))
-    # numpydoc's LaTeX-only line that cites every entry of a References section.
-    citing_all = nodes.paragraph("", "", nodes.citation_reference("", "1", refname="r1a"))
-    document = _document(text, docstring_reference, citing_all, bibliography_entry)
-    pdf_layout._keep_docstring_citations_in_place(document)
-    assert [type(child) for child in document.children] == [
-        nodes.paragraph, nodes.paragraph, nodes.citation]
-    assert document[0].astext() == "As shown in [1]."
-    assert document[1].astext() == "[1] C. E. Shannon, 1948."
-    assert document[2] is bibliography_entry
