@@ -3,8 +3,9 @@
 The expectations come from the book's sources, not from the PDF: the figures stored in the
 executed notebooks and written in the Markdown pages, the chapter titles (each page's first
 heading, in the order of ``_toc.yml``) and the glued numbers of the prose, formatted as the text
-asks for. The LaTeX log must hold no undefined reference or citation, and the text no ``??`` (what
-LaTeX prints for one) and no ``{glue`` (a glued value left as source).
+asks for. The LaTeX log must hold no undefined reference or citation, nor a character missing from
+its font, and the text no ``??`` (what LaTeX prints for an unresolved reference) and no ``{glue``
+(a glued value left as source).
 
 ``make test-pdf`` builds the PDF and runs these checks; ``make test-module`` leaves this file out,
 since it runs before any PDF is built. ``KLTOOLS_PDF`` names another build's PDF (for example
@@ -14,7 +15,7 @@ skip and say why, unless ``KLTOOLS_REQUIRE_PDF=1`` (CI sets it), which makes tha
 
 Each check was seen to fail on a planted defect: a PDF with a figure's page removed (figure
 count), a copy of the log with a planted ``Reference `x' on page 3 undefined`` line and one with a
-``Citation`` line, a chapter title changed in a notebook, a glued value formatted differently.
+``Citation`` line and one with a ``Missing character`` line, a chapter title changed in a notebook, a glued value formatted differently.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ UNDEFINED = re.compile(
     r"|^LaTeX Warning: There were undefined references",
     re.MULTILINE,
 )
+# LaTeX logs these (\tracinglostchars=2) and leaves the character out of the PDF.
+MISSING_GLYPH = re.compile(r"^Missing character: .*$", re.MULTILINE)
 
 
 def unavailable(reason: str) -> None:
@@ -111,6 +114,11 @@ def undefined_references(log: str) -> list[str]:
     return UNDEFINED.findall(log)
 
 
+def missing_glyphs(log: str) -> list[str]:
+    """The LaTeX log's lines saying a font has no glyph for a character (it is left out)."""
+    return MISSING_GLYPH.findall(log)
+
+
 def normalized(text: str) -> str:
     """PDF text with runs of white space as one space and TeX's typographic minus as '-'."""
     return " ".join(text.replace("\u2212", "-").split())
@@ -163,6 +171,12 @@ def test_no_undefined_reference_or_citation(pdf: Path, pdf_text: str):
     assert "??" not in pdf_text, f"'??' (an unresolved reference) at: {pdf_text[pdf_text.index('??') - 80:][:160]!r}"
 
 
+def test_no_character_is_missing_from_the_fonts(pdf: Path):
+    log = pdf.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
+    missing = missing_glyphs(log)
+    assert not missing, f"characters left out of the PDF: {sorted(set(missing))[:5]}"
+
+
 def test_each_chapter_title_is_in_the_pdf(pdf_text: str):
     titles = [normalized(page_title(source)) for source in toc_sources()]
     missing = [title for title in titles if title not in pdf_text]
@@ -191,5 +205,7 @@ def test_undefined_references_are_found_in_a_planted_log():
         "LaTeX Warning: There were undefined references.\n"
     )
     assert len(undefined_references(planted)) == 3
+    assert missing_glyphs(planted) == []
+    assert missing_glyphs("Missing character: There is no \u225f (U+225F) in font FreeSerif:mapping=tex-text;!\n")
     assert undefined_references("LaTeX Warning: Label(s) may have changed.\n") == []
 
