@@ -113,11 +113,19 @@ def _reading_order(app: Sphinx) -> list[str]:
 
 def build_wheel(root: Path, into: Path) -> Path:
     with tempfile.TemporaryDirectory() as scratch:
+        # Built from a copy of what the wheel is made of: setuptools' build/ and *.egg-info
+        # folders would otherwise land in the repository, and a stale build/lib could slip a
+        # deleted module into the wheel.
+        source = Path(scratch) / "source"
+        shutil.copytree(root / "kltools", source / "kltools",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
+            shutil.copy2(root / name, source / name)
         # Wheel entries carry SOURCE_DATE_EPOCH as their time: same sources, same wheel bytes.
         env = dict(os.environ, SOURCE_DATE_EPOCH="1577836800")
         result = subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-             "--no-index", "--wheel-dir", scratch, str(root)],
+             "--no-index", "--wheel-dir", scratch, str(source)],
             capture_output=True, text=True, env=env,
         )
         built = sorted(Path(scratch).glob("kltools-*.whl"))
@@ -153,28 +161,36 @@ def build_bundle(path: Path, notebooks: dict[str, bytes], wheel: Path, license_t
             _add(archive, name, files[name])
 
 
+def make_downloads(root: Path, downloads: Path, chapters: dict[str, Path], title: str) -> dict[str, bytes]:
+    """Write the wheel and the bundle into ``downloads``; return each chapter's clean notebook.
+
+    ``chapters`` maps chapter names (book/<name>.ipynb) to executed notebooks, in reading order.
+    tests/test_bundle.py calls this too, so it tests the very code that makes the site's zip.
+    """
+    converter = _load_converter()
+    clean = converter.clean_chapters(chapters, root / "book" / "references.bib")
+    serialized = {name: nbformat.writes(clean[name]).encode() + b"\n" for name in chapters}
+    wheel = build_wheel(root, downloads)
+    titles = {name: converter.chapter_title(notebook) for name, notebook in clean.items()}
+    build_bundle(downloads / BUNDLE, serialized, wheel, (root / "LICENSE").read_bytes(), title, titles)
+    return serialized
+
+
 def _make_downloads(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    root = Path(app.srcdir)
     outdir = Path(app.outdir)
-    converter = _load_converter()
-    chapters = {docname: path for docname, path in chapter_notebooks(app).items()}
-    bibfile = root / app.config.bibtex_bibfiles[0]
-    clean = converter.clean_chapters({Path(doc).name: path for doc, path in chapters.items()}, bibfile)
-    serialized = {}
-    for docname in chapters:
-        name = Path(docname).name
-        serialized[name] = nbformat.writes(clean[name]).encode() + b"\n"
+    docnames = {Path(docname).name: docname for docname in chapter_notebooks(app)}
+    serialized = make_downloads(
+        Path(app.srcdir), outdir / DOWNLOADS,
+        {name: Path(app.env.doc2path(docname)) for name, docname in docnames.items()},
+        app.config.html_title or app.config.project,
+    )
+    for name, docname in docnames.items():
         # What "Download this page" -> .ipynb serves (sphinx-book-theme links _sources/).
         source_copy = outdir / "_sources" / f"{docname}.ipynb"
         source_copy.parent.mkdir(parents=True, exist_ok=True)
         source_copy.write_bytes(serialized[name])
-    downloads = outdir / DOWNLOADS
-    wheel = build_wheel(root, downloads)
-    titles = {name: converter.chapter_title(notebook) for name, notebook in clean.items()}
-    build_bundle(downloads / BUNDLE, serialized, wheel, (root / "LICENSE").read_bytes(),
-                 app.config.html_title or app.config.project, titles)
 
 
 class SiteDownloadRole(ReferenceRole):
