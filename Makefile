@@ -27,7 +27,7 @@ test-module: $(STAMP)
 	$(BIN)/python -m pytest --ignore=tests/browser -m "not bundle"
 
 # The zip readers download, unpacked into an empty folder and run in a fresh venv with only what
-# it names (installed from PyPI): tests/test_bundle.py, about 4 minutes.
+# it names (installed from PyPI): tests/test_bundle.py, about 3 minutes.
 test-bundle: $(STAMP)
 	$(BIN)/python -m pytest tests/test_bundle.py -m bundle
 

@@ -5,12 +5,13 @@ The bundle is made into a temporary folder by the same function the book build u
 environment gets only what the bundle's requirements.txt names, installed from PyPI as a reader
 would, plus ipykernel and nbclient, the runner this test uses in place of Jupyter. Every notebook
 is then executed there, with the unpacked folder as working directory, by a script running in that
-environment; any cell error fails the test. It needs PyPI and takes about 4 minutes on the
+environment; any cell error fails the test. It needs PyPI and took 3 min 7 s on the
 project's 2-core machine (installing and executing seven chapters), so it is marked ``bundle``:
 ``make test-bundle`` runs it, ``make test-module`` leaves it out.
 
-Seen to fail on planted defects: a bundle whose requirements.txt lacked scipy (every chapter
-imports it: ModuleNotFoundError in the first cell) and a bundle without the wheel.
+Seen to fail: on the wheel first built here, which lacked kltools._distributions (import failed
+in the new venv), and on a planted requirements.txt without matplotlib (ModuleNotFoundError in
+the first chapter's opening cell; scipy would not do as a plant, the wheel requires it).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
   (made by ``make pdf`` after the HTML build) only when it is in the built site, unless
   KLTOOLS_REQUIRE_PDF=1. Seen to fail with the wheel deleted from the built site.
 - Each chapter's download button (.ipynb) serves the clean notebook, the same bytes as in the zip,
-  with no MyST role or directive left. Seen to fail on a build without the downloads extension
-  (the button then served the committed notebook with its 110 glue roles).
+  with no MyST role or directive left. Seen to fail with the committed notebook put back in
+  _sources/ (as a build without the downloads extension serves it: 110 glue roles, citations).
 - The zip holds every chapter, the wheel requirements.txt names, README.txt and LICENSE; the
   wheel holds LICENSE and py.typed.
 - Every page's footer states the licences.
