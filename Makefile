@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: book test test-module test-notebooks test-book test-site notebooks bench accuracy clean
+.PHONY: book test test-module test-notebooks test-book test-site notebooks bench accuracy clean test-bundle
 .PHONY: pdf test-pdf book-pdf-if-tex
 # The PDF: xelatex (TeX Live, see the README) through sphinx-jupyterbook-latex, named in _config.yml.
 PDF := _build/latex/kltools-book.pdf
@@ -40,10 +40,15 @@ pdf: $(STAMP)
 
 ## test: every check: module tests and doctests, notebooks (nbval strict), a fresh book build
 ## with warnings as errors, the PDF and its checks, and the browser tests of that build
-test: test-module test-notebooks test-book test-pdf test-site
+test: test-module test-notebooks test-bundle test-book test-pdf test-site
 
 test-module: $(STAMP)
-	$(BIN)/python -m pytest --ignore=tests/browser --ignore=tests/test_pdf.py
+	$(BIN)/python -m pytest --ignore=tests/browser --ignore=tests/test_pdf.py -m "not bundle"
+
+# The zip readers download, unpacked into an empty folder and run in a fresh venv with only what
+# it names (installed from PyPI): tests/test_bundle.py, about 3 minutes.
+test-bundle: $(STAMP)
+	$(BIN)/python -m pytest tests/test_bundle.py -m bundle
 
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval book/
