@@ -99,3 +99,15 @@ def test_docstring_references_stay_in_place_and_the_bibliography_keeps_its_own()
     assert document[0].astext() == "As shown in [1]."
     assert document[1].astext() == "[1] C. E. Shannon, 1948."
     assert document[2] is bibliography_entry
+
+
+def test_links_to_the_sites_downloads_become_text_in_the_pdf():
+    download = nodes.reference("", "kltools-book.zip", refuri="../downloads/kltools-book.zip",
+                               classes=["site-download"])
+    elsewhere = nodes.reference("", "joschu.net", refuri="http://joschu.net/blog/kl-approx.html")
+    document = _document(nodes.paragraph("", "", nodes.Text("Take "), download, nodes.Text(" or "),
+                                         elsewhere))
+    pdf_layout._unlink_site_downloads(document)
+    assert document.astext() == "Take kltools-book.zip or joschu.net"
+    assert [reference["refuri"] for reference in document.findall(nodes.reference)] == [
+        "http://joschu.net/blog/kl-approx.html"]

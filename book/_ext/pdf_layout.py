@@ -1,4 +1,4 @@
-"""Three corrections of the PDF (the LaTeX builder of ``make pdf``); the website is untouched.
+"""Four corrections of the PDF (the LaTeX builder of ``make pdf``); the website is untouched.
 
 * **Proofs had an empty title bar.** sphinx-proof writes a ``{prf:proof}`` as an admonition with
   no title (its first paragraph starts with "Proof. "), and Sphinx's LaTeX writer then takes that
@@ -17,6 +17,9 @@
   [2]. They stay where the docstring puts them, as paragraphs starting "[1]", and the text cites
   them as "[1]"; numpydoc's LaTeX-only line that cites every entry once, to keep them from being
   dropped, goes. The book's bibliography (sphinxcontrib-bibtex, labels such as [CT06]) is kept.
+* **Links to the website's downloads were dead in the PDF.** ``{site-download}`` (downloads.py)
+  links a file relative to the page, ``../downloads/kltools-book.zip``, which a PDF read on its
+  own cannot open. In the PDF the file's name stays, as text.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 DOCSTRING_CITATION_LABEL = re.compile(r"^\d+$")
+# The class downloads.py gives its {site-download} links.
+SITE_DOWNLOAD_CLASS = "site-download"
 PROOF_PREFIX = re.compile(r"^Proof\.\s*")
 # Sphinx's LaTeX writer (Table.is_longtable) switches to longtable above this many rows.
 LONGTABLE_ROWS = 30
@@ -104,6 +109,12 @@ def _keep_docstring_citations_in_place(document: nodes.document) -> None:
             reference.replace_self(nodes.inline("", f"[{cited_ids[reference['refname']]}]"))
 
 
+def _unlink_site_downloads(document: nodes.document) -> None:
+    for reference in list(document.findall(nodes.reference)):
+        if SITE_DOWNLOAD_CLASS in reference["classes"]:
+            reference.replace_self(nodes.inline("", reference.astext()))
+
+
 class PdfLayout(SphinxPostTransform):
     # After Sphinx turns citation cross-references into citation_reference nodes (priority 5),
     # before it gathers citations into the bibliography (750).
@@ -114,6 +125,7 @@ class PdfLayout(SphinxPostTransform):
         _title_proofs(self.document)
         _widen_long_tables(self.document)
         _keep_docstring_citations_in_place(self.document)
+        _unlink_site_downloads(self.document)
 
 
 def setup(app: Sphinx) -> dict:
