@@ -7,6 +7,12 @@ STAMP := $(VENV)/.installed
 BOOK_FLAGS := -W -n --keep-going
 
 .PHONY: book test test-module test-notebooks test-book test-site notebooks bench accuracy clean test-bundle
+.PHONY: pdf test-pdf book-pdf-if-tex
+# The PDF: xelatex (TeX Live, see the README) through sphinx-jupyterbook-latex, named in _config.yml.
+PDF := _build/latex/kltools-book.pdf
+PDF_CONFIG := _build/pdf/_config.yml
+PDF_IN_SITE := _build/html/downloads/kltools-book.pdf
+XELATEX ?= xelatex
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,14 +23,27 @@ $(STAMP): requirements.txt pyproject.toml
 ## book: build the website into _build/html with warnings as errors
 book: $(STAMP)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+	@$(MAKE) --no-print-directory book-pdf-if-tex
 	@echo "Open $(CURDIR)/_build/html/index.html"
 
+# Without TeX the website is still built; the PDF is skipped with one line saying why.
+book-pdf-if-tex:
+	@if command -v $(XELATEX) >/dev/null; then $(MAKE) --no-print-directory pdf; \
+	else echo "PDF skipped: xelatex not found (install TeX as the README says, then make pdf)"; fi
+
+## pdf: build the book as _build/latex/kltools-book.pdf (Sphinx warnings are errors) and, when
+## the website has been built, copy it to _build/html/downloads/ where the site links to it
+pdf: $(STAMP)
+	$(BIN)/python book/_tools/pdf_config.py $(PDF_CONFIG)
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS) --builder pdflatex --config $(PDF_CONFIG)
+	if [ -d _build/html ]; then mkdir -p $(dir $(PDF_IN_SITE)) && cp $(PDF) $(PDF_IN_SITE); fi
+
 ## test: every check: module tests and doctests, notebooks (nbval strict), a fresh book build
-## with warnings as errors, and the browser tests of that build
-test: test-module test-notebooks test-bundle test-site
+## with warnings as errors, the PDF and its checks, and the browser tests of that build
+test: test-module test-notebooks test-bundle test-book test-pdf test-site
 
 test-module: $(STAMP)
-	$(BIN)/python -m pytest --ignore=tests/browser -m "not bundle"
+	$(BIN)/python -m pytest --ignore=tests/browser --ignore=tests/test_pdf.py -m "not bundle"
 
 # The zip readers download, unpacked into an empty folder and run in a fresh venv with only what
 # it names (installed from PyPI): tests/test_bundle.py, about 3 minutes.
@@ -37,6 +56,12 @@ test-notebooks: $(STAMP)
 test-book: $(STAMP)
 	rm -rf _build
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+
+# Builds the PDF and checks it (pages, figures, references, chapter titles). Without TeX the checks
+# skip and say why, unless KLTOOLS_REQUIRE_PDF=1 (CI sets it), which makes that a failure.
+test-pdf: $(STAMP)
+	if command -v $(XELATEX) >/dev/null; then $(MAKE) --no-print-directory pdf; fi
+	$(BIN)/python -m pytest tests/test_pdf.py
 
 # Chromium drives the fresh build; without Chromium these tests skip and say why, unless
 # KLTOOLS_REQUIRE_BROWSER=1 (CI sets it), which makes that a failure.

@@ -5,6 +5,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from docutils import nodes
+from docutils.frontend import get_default_settings
+from docutils.parsers.rst import Parser
+from docutils.utils import new_document
+
 _spec = importlib.util.spec_from_file_location(
     "unique_scripts", Path(__file__).resolve().parent.parent / "book" / "_ext" / "unique_scripts.py"
 )
@@ -29,3 +34,80 @@ def test_a_repeated_inline_script_is_kept_once():
     # Scripts with attributes (files) are Sphinx's business: left as they are.
     assert corrected.count('src="a.js"') == 2
     assert unique_scripts._without_repeats(corrected) == corrected
+
+
+# The PDF's layout corrections (book/_ext/pdf_layout.py), on small document trees.
+_pdf_layout_spec = importlib.util.spec_from_file_location(
+    "pdf_layout", Path(__file__).resolve().parent.parent / "book" / "_ext" / "pdf_layout.py"
+)
+pdf_layout = importlib.util.module_from_spec(_pdf_layout_spec)
+_pdf_layout_spec.loader.exec_module(pdf_layout)
+
+
+def _document(*children: nodes.Node) -> nodes.document:
+    document = new_document("test", get_default_settings(Parser))
+    document.extend(children)
+    return document
+
+
+def test_a_proof_gets_a_title_and_loses_the_repeated_word():
+    proof = nodes.admonition("", nodes.paragraph("", "Proof. Sum only over the outcomes."),
+                             classes=["proof", "proof"])
+    titled = nodes.admonition("", nodes.title("", "Note"), nodes.paragraph("", "Proof. Kept."),
+                              classes=["proof"])
+    document = _document(proof, titled)
+    pdf_layout._title_proofs(document)
+    assert proof[0].astext() == "Proof" and isinstance(proof[0], nodes.title)
+    assert proof[1].astext() == "Sum only over the outcomes."
+    assert titled.astext() == "Note\n\nProof. Kept."
+
+
+def _table(rows: list[list[str]]) -> nodes.table:
+    tgroup = nodes.tgroup(cols=len(rows[0]))
+    tgroup.extend(nodes.colspec(colwidth=100 // len(rows[0])) for _ in rows[0])
+    tgroup += nodes.tbody("", *(nodes.row("", *(nodes.entry("", nodes.paragraph("", text))
+                                                for text in row)) for row in rows))
+    return nodes.table("", tgroup, classes=["colwidths-auto"])
+
+
+def test_only_long_tables_get_column_widths_from_their_text():
+    row = ["kl: multivariate_normal ‖ multivariate_normal", "dimension 1..8, " * 12, "2.5e-08"]
+    long_table, short_table = _table([row] * 31), _table([row] * 3)
+    pdf_layout._widen_long_tables(_document(long_table, short_table))
+    assert "colwidths-given" in long_table["classes"]
+    assert "colwidths-auto" not in long_table["classes"]
+    widths = [colspec["colwidth"] for colspec in long_table.findall(nodes.colspec)]
+    # The wordy column is capped; the number keeps room for itself and the column padding.
+    assert widths == [45, pdf_layout.MAX_COLUMN_WEIGHT, len("2.5e-08") + pdf_layout.COLUMN_PADDING]
+    assert short_table["classes"] == ["colwidths-auto"]
+
+
+def test_docstring_references_stay_in_place_and_the_bibliography_keeps_its_own():
+    docstring_reference = nodes.citation("", nodes.label("", "1"),
+                                         nodes.paragraph("", "C. E. Shannon, 1948."), ids=["r1a"])
+    bibliography_entry = nodes.citation("", nodes.label("", "CT06"),
+                                        nodes.paragraph("", "Cover and Thomas."), ids=["id5"])
+    text = nodes.paragraph("", "As shown in ",
+                           nodes.citation_reference("", "1", refname="r1a", ids=["id1"]),
+                           nodes.Text("."))
+    # numpydoc's LaTeX-only line that cites every entry of a References section.
+    citing_all = nodes.paragraph("", "", nodes.citation_reference("", "1", refname="r1a"))
+    document = _document(text, docstring_reference, citing_all, bibliography_entry)
+    pdf_layout._keep_docstring_citations_in_place(document)
+    assert [type(child) for child in document.children] == [
+        nodes.paragraph, nodes.paragraph, nodes.citation]
+    assert document[0].astext() == "As shown in [1]."
+    assert document[1].astext() == "[1] C. E. Shannon, 1948."
+    assert document[2] is bibliography_entry
+
+
+def test_links_to_the_sites_downloads_become_text_in_the_pdf():
+    download = nodes.reference("", "kltools-book.zip", refuri="../downloads/kltools-book.zip",
+                               classes=["site-download"])
+    elsewhere = nodes.reference("", "joschu.net", refuri="http://joschu.net/blog/kl-approx.html")
+    document = _document(nodes.paragraph("", "", nodes.Text("Take "), download, nodes.Text(" or "),
+                                         elsewhere))
+    pdf_layout._unlink_site_downloads(document)
+    assert document.astext() == "Take kltools-book.zip or joschu.net"
+    assert [reference["refuri"] for reference in document.findall(nodes.reference)] == [
+        "http://joschu.net/blog/kl-approx.html"]

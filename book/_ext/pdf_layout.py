@@ -1,0 +1,133 @@
+"""Four corrections of the PDF (the LaTeX builder of ``make pdf``); the website is untouched.
+
+* **Proofs had an empty title bar.** sphinx-proof writes a ``{prf:proof}`` as an admonition with
+  no title (its first paragraph starts with "Proof. "), and Sphinx's LaTeX writer then takes that
+  paragraph's first token as the box title: every proof box opened with an empty bar. The proof
+  gets the title "Proof" and its first paragraph loses the repeated word.
+* **Long tables ran off the page.** Sphinx sets a table of more than 30 rows as a ``longtable``
+  with ``l`` columns, which never wrap: the accuracy table of the kltools page was 1239 pt wider
+  than the page, its right half cut off. Such tables get wrapping columns whose widths follow
+  their text: each column's weight is the mean length of its cells (capped, so that one wordy
+  column cannot squeeze the others), and at least its longest word plus room for the column's
+  padding, so that a number such as 5.4e-16 stays on one line.
+* **The API's references were moved to the end of the book.** The numbered references of the
+  docstrings (numpydoc's "References" sections, ``.. [1]``) are docutils citations, and Sphinx's
+  LaTeX writer gathers every citation into the bibliography: each function's "References" heading
+  was followed by a bare "[1]", and the bibliography opened with a dozen entries numbered [1] and
+  [2]. They stay where the docstring puts them, as paragraphs starting "[1]", and the text cites
+  them as "[1]"; numpydoc's LaTeX-only line that cites every entry once, to keep them from being
+  dropped, goes. The book's bibliography (sphinxcontrib-bibtex, labels such as [CT06]) is kept.
+* **Links to the website's downloads were dead in the PDF.** ``{site-download}`` (downloads.py)
+  links a file relative to the page, ``../downloads/kltools-book.zip``, which a PDF read on its
+  own cannot open. In the PDF the file's name stays, as text.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
+DOCSTRING_CITATION_LABEL = re.compile(r"^\d+$")
+# The class downloads.py gives its {site-download} links.
+SITE_DOWNLOAD_CLASS = "site-download"
+PROOF_PREFIX = re.compile(r"^Proof\.\s*")
+# Sphinx's LaTeX writer (Table.is_longtable) switches to longtable above this many rows.
+LONGTABLE_ROWS = 30
+MAX_COLUMN_WEIGHT = 50
+# Characters' worth of width taken by the space either side of a column's text.
+COLUMN_PADDING = 5
+
+
+def column_weights(rows: list[list[str]]) -> list[int]:
+    """Relative widths of a table's columns from the text of its cells (rows of equal length)."""
+    weights = []
+    for column in zip(*rows):
+        mean_length = statistics.fmean(len(text) for text in column)
+        longest_word = max((len(word) for text in column for word in text.split()), default=1)
+        weights.append(round(max(min(mean_length, MAX_COLUMN_WEIGHT), longest_word + COLUMN_PADDING)))
+    return weights
+
+
+def _title_proofs(document: nodes.document) -> None:
+    for proof in document.findall(nodes.admonition):
+        if "proof" not in proof["classes"] or proof.next_node(nodes.title) is not None:
+            continue
+        first_paragraph = proof.next_node(nodes.paragraph)
+        if first_paragraph is not None:
+            first_text = first_paragraph.next_node(nodes.Text)
+            if first_text is not None and PROOF_PREFIX.match(first_text):
+                first_text.parent.replace(first_text, nodes.Text(PROOF_PREFIX.sub("", first_text)))
+        proof.insert(0, nodes.title("", "Proof"))
+
+
+def _widen_long_tables(document: nodes.document) -> None:
+    for table in document.findall(nodes.table):
+        if "colwidths-given" in table["classes"]:
+            continue
+        tgroup = table.next_node(nodes.tgroup)
+        colspecs = [child for child in tgroup.children if isinstance(child, nodes.colspec)]
+        rows = [[entry.astext() for entry in row.findall(nodes.entry)]
+                for row in tgroup.findall(nodes.row)]
+        if len(rows) <= LONGTABLE_ROWS or any(len(row) != len(colspecs) for row in rows):
+            continue  # short tables are set with wrapping columns already; spans are left alone
+        for colspec, weight in zip(colspecs, column_weights(rows)):
+            colspec["colwidth"] = weight
+        table["classes"] = [name for name in table["classes"] if name != "colwidths-auto"]
+        table["classes"].append("colwidths-given")
+
+
+def _keep_docstring_citations_in_place(document: nodes.document) -> None:
+    cited_ids = {}
+    for citation in list(document.findall(nodes.citation)):
+        label = citation.next_node(nodes.label)
+        if label is None or not DOCSTRING_CITATION_LABEL.match(label.astext()):
+            continue
+        body = [child for child in citation.children if not isinstance(child, nodes.label)]
+        marker = nodes.Text(f"[{label.astext()}] ")
+        if body and isinstance(body[0], nodes.paragraph):
+            body[0] = nodes.paragraph("", "", marker, *body[0].children)
+        else:
+            body.insert(0, nodes.paragraph("", "", marker))
+        citation.replace_self(body)
+        cited_ids.update(dict.fromkeys(citation["ids"], label.astext()))
+    # numpydoc follows each References section with a LaTeX-only line citing every entry
+    # ("[1], [2]") so that LaTeX keeps them; with the entries in place that line is noise.
+    for paragraph in list(document.findall(nodes.paragraph)):
+        if paragraph.children and all(
+            (isinstance(child, nodes.citation_reference) and child.get("refname") in cited_ids)
+            or (isinstance(child, nodes.Text) and not child.strip(", \n"))
+            for child in paragraph.children
+        ):
+            paragraph.parent.remove(paragraph)
+    for reference in list(document.findall(nodes.citation_reference)):
+        if reference.get("refname") in cited_ids:
+            # An element, not bare text: it keeps the reference's ids (back-links point at them).
+            reference.replace_self(nodes.inline("", f"[{cited_ids[reference['refname']]}]"))
+
+
+def _unlink_site_downloads(document: nodes.document) -> None:
+    for reference in list(document.findall(nodes.reference)):
+        if SITE_DOWNLOAD_CLASS in reference["classes"]:
+            reference.replace_self(nodes.inline("", reference.astext()))
+
+
+class PdfLayout(SphinxPostTransform):
+    # After Sphinx turns citation cross-references into citation_reference nodes (priority 5),
+    # before it gathers citations into the bibliography (750).
+    default_priority = 100
+    formats = ("latex",)
+
+    def run(self, **kwargs) -> None:
+        _title_proofs(self.document)
+        _widen_long_tables(self.document)
+        _keep_docstring_citations_in_place(self.document)
+        _unlink_site_downloads(self.document)
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_post_transform(PdfLayout)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

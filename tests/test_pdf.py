@@ -1,0 +1,211 @@
+"""Checks of the PDF that ``make pdf`` builds (``_build/latex/kltools-book.pdf``).
+
+The expectations come from the book's sources, not from the PDF: the figures stored in the
+executed notebooks and written in the Markdown pages, the chapter titles (each page's first
+heading, in the order of ``_toc.yml``) and the glued numbers of the prose, formatted as the text
+asks for. The LaTeX log must hold no undefined reference or citation, nor a character missing from
+its font, and the text no ``??`` (what LaTeX prints for an unresolved reference) and no ``{glue``
+(a glued value left as source).
+
+``make test-pdf`` builds the PDF and runs these checks; ``make test-module`` leaves this file out,
+since it runs before any PDF is built. ``KLTOOLS_PDF`` names another build's PDF (for example
+one built with ``--path-output DIR``: ``KLTOOLS_PDF=DIR/_build/latex/kltools-book.pdf``); its
+LaTeX log is read beside it. Without the PDF or poppler's ``pdftotext``/``pdfimages`` the tests
+skip and say why, unless ``KLTOOLS_REQUIRE_PDF=1`` (CI sets it), which makes that a failure.
+
+Each check was seen to fail on a planted defect: a PDF with a figure's page removed (figure
+count), a copy of the log with a planted ``Reference `x' on page 3 undefined`` line and one with a
+``Citation`` line and one with a ``Missing character`` line, a chapter title changed in a notebook, a glued value formatted differently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PDF = Path(os.environ.get("KLTOOLS_PDF", ROOT / "_build" / "latex" / "kltools-book.pdf"))
+SITE_COPY = ROOT / "_build" / "html" / "downloads" / "kltools-book.pdf"
+REQUIRE_PDF = os.environ.get("KLTOOLS_REQUIRE_PDF") == "1"
+# 193 pages when written; far outside this range the build lost or duplicated whole parts.
+PAGE_RANGE = range(100, 400)
+
+IMAGE_MIME_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
+MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]+\)|^[`:]{3,}\{(?:figure|image)\}", re.MULTILINE)
+FIRST_HEADING = re.compile(r"^# +(.+?)\s*$", re.MULTILINE)
+GLUE_TEXT = re.compile(r"\{glue(?::text)?\}`(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<spec>[^`]*))?`")
+UNDEFINED = re.compile(
+    r"^(?:LaTeX|Package \w+) Warning: (?:Hyper reference|Reference|Citation) .*undefined"
+    r"|^LaTeX Warning: There were undefined references",
+    re.MULTILINE,
+)
+# LaTeX logs these (\tracinglostchars=2) and leaves the character out of the PDF.
+MISSING_GLYPH = re.compile(r"^Missing character: .*$", re.MULTILINE)
+
+
+def unavailable(reason: str) -> None:
+    if REQUIRE_PDF:
+        pytest.fail(f"{reason} (KLTOOLS_REQUIRE_PDF=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+def toc_sources() -> list[Path]:
+    """Each page of the book as the build reads it: the executed notebook if there is one."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    sources = []
+    for name in [toc["root"]] + [chapter["file"] for chapter in toc.get("chapters", [])]:
+        notebook = ROOT / f"{name}.ipynb"
+        sources.append(notebook if notebook.is_file() else ROOT / f"{name}.md")
+    return sources
+
+
+def markdown_cells(source: Path) -> list[str]:
+    if source.suffix == ".ipynb":
+        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+        return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown"]
+    return [source.read_text(encoding="utf-8")]
+
+
+def page_title(source: Path) -> str:
+    for text in markdown_cells(source):
+        if match := FIRST_HEADING.search(text):
+            return match.group(1)
+    raise AssertionError(f"{source.relative_to(ROOT)} has no top-level heading")
+
+
+def figure_count(source: Path) -> int:
+    """Figures of a page: image outputs stored in a notebook, images written in its Markdown."""
+    written = sum(len(MARKDOWN_IMAGE.findall(text)) for text in markdown_cells(source))
+    if source.suffix != ".ipynb":
+        return written
+    cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+    outputs = [output for cell in cells for output in cell.get("outputs", [])]
+    return written + sum(any(mime in output.get("data", {}) for mime in IMAGE_MIME_TYPES)
+                         for output in outputs)
+
+
+def glued_numbers(source: Path) -> list[tuple[str, str]]:
+    """(role, text the reader should see) for each {glue:text} role of a notebook's prose."""
+    if source.suffix != ".ipynb":
+        return []
+    cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+    values = {}
+    for output in (output for cell in cells for output in cell.get("outputs", [])):
+        scrapbook = output.get("metadata", {}).get("scrapbook")
+        if scrapbook:
+            values[scrapbook["name"]] = output["data"][scrapbook["mime_prefix"] + "text/plain"]
+    expected = []
+    for text in markdown_cells(source):
+        for role in GLUE_TEXT.finditer(text):
+            value, spec = values[role["name"]], role["spec"]
+            expected.append((role.group(0), format(float(value), spec) if spec else value))
+    return expected
+
+
+def undefined_references(log: str) -> list[str]:
+    """The LaTeX log's lines saying a reference or citation is undefined."""
+    return UNDEFINED.findall(log)
+
+
+def missing_glyphs(log: str) -> list[str]:
+    """The LaTeX log's lines saying a font has no glyph for a character (it is left out)."""
+    return MISSING_GLYPH.findall(log)
+
+
+def normalized(text: str) -> str:
+    """PDF text with runs of white space as one space and TeX's typographic minus as '-'."""
+    return " ".join(text.replace("\u2212", "-").split())
+
+
+@pytest.fixture(scope="module")
+def pdf() -> Path:
+    for tool in ("pdftotext", "pdfimages", "pdfinfo"):
+        if shutil.which(tool) is None:
+            unavailable(f"{tool} not found: install poppler-utils with TeX, as the README says")
+    if not PDF.is_file():
+        unavailable(f"no PDF at {PDF}: run `make pdf` (it needs TeX, see the README)")
+    return PDF
+
+
+@pytest.fixture(scope="module")
+def pdf_text(pdf: Path) -> str:
+    return normalized(subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
+                                     check=True, capture_output=True, text=True).stdout)
+
+
+def test_pdf_is_newer_than_every_page(pdf: Path):
+    stale = [str(source.relative_to(ROOT)) for source in toc_sources()
+             if source.stat().st_mtime > pdf.stat().st_mtime]
+    assert not stale, f"{pdf} is older than {stale}: run `make pdf`"
+
+
+def test_page_count_is_sane(pdf: Path):
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
+    assert pages in PAGE_RANGE, f"{pages} pages, outside {PAGE_RANGE}"
+
+
+def test_every_figure_of_the_book_is_in_the_pdf(pdf: Path):
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True,
+                             text=True).stdout.splitlines()[2:]
+    # Each figure is one "image" row; its transparency is a separate "smask" row.
+    images = sum(row.split()[2] == "image" for row in listing)
+    expected = {str(source.relative_to(ROOT)): figure_count(source) for source in toc_sources()}
+    assert images == sum(expected.values()), (
+        f"the PDF holds {images} images, the book has {sum(expected.values())} figures: "
+        f"{ {page: count for page, count in expected.items() if count} }")
+
+
+def test_no_undefined_reference_or_citation(pdf: Path, pdf_text: str):
+    log = pdf.with_suffix(".log")
+    assert log.is_file(), f"no LaTeX log beside the PDF ({log})"
+    undefined = undefined_references(log.read_text(encoding="utf-8", errors="replace"))
+    assert not undefined, f"{log}: {undefined[:5]}"
+    assert "??" not in pdf_text, f"'??' (an unresolved reference) at: {pdf_text[pdf_text.index('??') - 80:][:160]!r}"
+
+
+def test_no_character_is_missing_from_the_fonts(pdf: Path):
+    log = pdf.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
+    missing = missing_glyphs(log)
+    assert not missing, f"characters left out of the PDF: {sorted(set(missing))[:5]}"
+
+
+def test_each_chapter_title_is_in_the_pdf(pdf_text: str):
+    titles = [normalized(page_title(source)) for source in toc_sources()]
+    missing = [title for title in titles if title not in pdf_text]
+    assert not missing, f"chapter titles not found by pdftotext: {missing}"
+
+
+def test_glued_numbers_are_rendered(pdf_text: str):
+    assert "{glue" not in pdf_text, "a glue role is left as source text in the PDF"
+    missing = [(str(source.relative_to(ROOT)), role, text) for source in toc_sources()
+               for role, text in glued_numbers(source) if normalized(text) not in pdf_text]
+    assert not missing, f"glued numbers not found in the PDF text: {missing[:5]}"
+
+
+def test_the_site_serves_this_pdf(pdf: Path):
+    if not SITE_COPY.parent.parent.is_dir() or PDF != ROOT / "_build" / "latex" / pdf.name:
+        pytest.skip("no website built beside this PDF")
+    assert SITE_COPY.is_file(), f"{SITE_COPY} missing: `make pdf` copies it when _build/html exists"
+    assert SITE_COPY.read_bytes() == pdf.read_bytes(), f"{SITE_COPY} is not the PDF just built"
+
+
+def test_undefined_references_are_found_in_a_planted_log():
+    planted = (
+        "Package hyperref Warning: Rerun to get /PageLabels entry.\n"
+        "LaTeX Warning: Reference `book/entropy:fig-binary-entropy' on page 3 undefined on input line 12.\n"
+        "LaTeX Warning: Citation `cover2006' on page 5 undefined on input line 40.\n"
+        "LaTeX Warning: There were undefined references.\n"
+    )
+    assert len(undefined_references(planted)) == 3
+    assert missing_glyphs(planted) == []
+    assert missing_glyphs("Missing character: There is no \u225f (U+225F) in font FreeSerif:mapping=tex-text;!\n")
+    assert undefined_references("LaTeX Warning: Label(s) may have changed.\n") == []
+
