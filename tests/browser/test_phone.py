@@ -7,12 +7,12 @@ the formula is hidden (book/_ext/phone/kl-phone.css). The check reads the comput
 scrolling box: it scrolls sideways (overflow-x auto or scroll) and has the two shadow gradients
 fixed to the box plus the two covers that scroll with the formula (background-attachment local),
 which hide a shadow when that edge of the formula is in view. An offender is reported with its
-page and TeX source. Chapters break long derivations into aligned lines: for those done
-(BROKEN_INTO_LINES) a second check keeps every equation within a short scroll of its column on a
+page and TeX source. Chapters break long derivations into aligned lines: for them
+(BROKEN_INTO_LINES, every chapter) a second check keeps every equation within a short scroll of its column on a
 phone and a third finds nothing that scrolls on a desktop screen; the breaks are chosen to read
 well at both widths. Seen to fail on the build before this file: every chapter page and the API
 page had overflowing equations with no cue (99 at 390 px, 21 even at 1280 px), the Gibbs proof
-chain among them.
+chain among them; 70 chapter equations were then broken into aligned lines.
 
 Figures. Figure text must be readable at a phone's width: at least 9 CSS px as shown. What the
 reader sees is the font size the figure was drawn with, scaled by how wide the page shows the
@@ -41,10 +41,9 @@ SMALLEST_READABLE_TEXT_PX = 9.0
 # A chapter equation may still need a short scroll (one relation that cannot be broken well);
 # beyond this, a derivation is hidden and must be broken into lines instead.
 LONGEST_CHAPTER_EQUATION = 1.25
-# The chapters whose long derivations have been broken into aligned lines. The others still show
-# chains of relations several columns wide (behind the scroll cue); each joins this list once its
-# equations stay within LONGEST_CHAPTER_EQUATION on a phone and fit on a desktop.
-BROKEN_INTO_LINES = ["kl-divergence"]
+# Every chapter breaks its long derivations into aligned lines (the API page's formulas come from
+# kltools docstrings and keep only the scroll cue).
+BROKEN_INTO_LINES = CHAPTERS
 DESKTOP_WIDTH = 1280
 SMALLEST_TEXT_KEY = "smallest_text_px"  # as in book/_tools/notebooks.py
 
