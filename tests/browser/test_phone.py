@@ -12,7 +12,7 @@ page and TeX source. Chapters break long derivations into aligned lines: for the
 phone and a third finds nothing that scrolls on a desktop screen; the breaks are chosen to read
 well at both widths. Seen to fail on the build before this file: every chapter page and the API
 page had overflowing equations with no cue (99 at 390 px, 21 even at 1280 px), the Gibbs proof
-chain among them; 70 chapter equations were then broken into aligned lines.
+chain among them; 90 chapter equations were then broken into aligned lines.
 
 Figures. Figure text must be readable at a phone's width: at least 9 CSS px as shown. What the
 reader sees is the font size the figure was drawn with, scaled by how wide the page shows the
