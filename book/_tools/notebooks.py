@@ -43,6 +43,40 @@ CONTROL_CHARACTERS = {
 
 EXECUTION_TIMEOUT_SECONDS = 600
 
+# Where each figure output records the size of its smallest text (see FIGURE_TEXT_PROBE).
+SMALLEST_TEXT_KEY = "smallest_text_px"
+
+# Run silently in the kernel before a chapter's cells. Each figure the chapter shows as a retina
+# PNG also records, next to the width and height IPython already writes in the output's
+# ``image/png`` metadata, the font size of its smallest visible text, in CSS px at the figure's
+# natural width (points x dpi / 72; the retina PNG has twice the pixels of that width). The phone
+# test (tests/browser/test_phone.py) scales it by how wide a phone shows the figure. Measured on
+# the drawn figure, after the draw that creates tick labels, rather than taken from rcParams, so
+# that a fontsize= argument in a chapter counts too.
+FIGURE_TEXT_PROBE = f"""
+def _record_smallest_text():
+    import IPython.core.pylabtools as pylabtools
+    from matplotlib.text import Text
+
+    formatted = pylabtools.retina_figure
+
+    def retina_figure(fig, base64=False, **kwargs):
+        result = formatted(fig, base64=base64, **kwargs)
+        if result is None:
+            return result
+        sizes = [text.get_fontsize() for text in fig.findobj(Text)
+                 if text.get_visible() and text.get_text().strip()]
+        data, metadata = result
+        if sizes:
+            metadata[{SMALLEST_TEXT_KEY!r}] = round(min(sizes) * fig.dpi / 72, 2)
+        return data, metadata
+
+    pylabtools.retina_figure = retina_figure
+
+_record_smallest_text()
+del _record_smallest_text
+"""
+
 
 def chapter_pairs() -> list[tuple[Path, Path]]:
     """Every ``(text source, notebook)`` pair in ``book/``, sorted by name.
@@ -108,6 +142,15 @@ def execute(notebook_path: Path) -> None:
         record_timing=False,
         resources={"metadata": {"path": str(BOOK)}},
     )
+
+    async def probe_figure_text(notebook) -> None:
+        # silent: no output and no execution count, so the chapter's cells are numbered from 1
+        msg_id = client.kc.execute(FIGURE_TEXT_PROBE, silent=True, store_history=False)
+        reply = await client.async_wait_for_reply(msg_id)
+        if reply is None or reply["content"]["status"] != "ok":
+            raise RuntimeError(f"the figure text probe failed in the kernel: {reply}")
+
+    client.on_notebook_start = probe_figure_text
     client.execute()
     coalesce_streams(notebook)
     strip_volatile_metadata(notebook)
