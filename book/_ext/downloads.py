@@ -65,8 +65,9 @@ To run them you need Python 3.11 or later. In this folder:
 
 (On Windows: py -m venv .venv, then .venv\\Scripts\\python -m pip install -r requirements.txt
 jupyterlab, then .venv\\Scripts\\jupyter lab.) Any other Jupyter front end works too: install
-requirements.txt into the environment of its kernel. Each notebook runs top to bottom and
-reproduces the outputs stored in it; random numbers come from seeded generators.
+requirements.txt into the environment of its kernel. Each notebook runs top to bottom; random
+numbers come from seeded generators, so a run repeats itself. With library versions other than
+the book's, the last digits of some outputs may differ from the stored ones.
 
 requirements.txt installs NumPy, SciPy and Matplotlib (lower bounds only) and kltools from the
 wheel in this folder. To use kltools in your own code, `pip install {wheel}`
