@@ -8,7 +8,8 @@ extensions' markup is corrected here, where it is made, rather than hidden from 
   name now includes the shortcut it shows, and the colour mode icons are no longer named images
   that contradict the button's name (both label-content-name-mismatch);
 - ``accessibility/static/accessibility.css``: a focus ring on the article header's buttons
-  ("Toggle primary sidebar", "Download this page" had none), and colours that keep 4.5:1
+  ("Toggle primary sidebar", "Download this page" had none) and on the buttons that open a
+  solution (sphinx-togglebutton removed their outline), and colours that keep 4.5:1
   contrast (links inside tinted admonitions, search-term highlights in dark mode, the proof
   index's letter rows in dark mode, outline buttons of the explorers in dark mode);
 - ``accessibility/static/accessibility.js``: a display formula wider than its column (it scrolls
