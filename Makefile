@@ -20,6 +20,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# axe-core for the accessibility browser tests, pinned by package-lock.json (npm from apt).
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 ## book: build the website into _build/html with warnings as errors
 book: $(STAMP)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
@@ -65,7 +71,7 @@ test-pdf: $(STAMP)
 
 # Chromium drives the fresh build; without Chromium these tests skip and say why, unless
 # KLTOOLS_REQUIRE_BROWSER=1 (CI sets it), which makes that a failure.
-test-site: test-book
+test-site: test-book $(NODE_STAMP)
 	$(BIN)/python -m pytest tests/browser
 
 ## notebooks: sync each chapter's text source (book/<chapter>.md) with its notebook
