@@ -170,3 +170,42 @@ def test_wheel_holds_every_module_the_licence_and_py_typed(tmp_path):
     assert sources - names == set()
     assert "kltools/py.typed" in names
     assert f"kltools-{downloads.kltools_version(ROOT)}.dist-info/licenses/LICENSE" in names
+
+
+# JupyterLab and Notebook 7 take the math out of a Markdown cell before the Markdown parser sees
+# it (rendermime's removeMath), so Markdown syntax inside a formula reaches MathJax as text.
+MATH_SPAN = re.compile(r"\$\$.*?\$\$|\$[^$]+?\$", re.DOTALL)
+
+
+def quoted_math(markdown: str) -> list[str]:
+    return [span for span in MATH_SPAN.findall(markdown) if re.search(r"\n\s*>", span)]
+
+
+def test_no_formula_spans_quoted_lines(clean):
+    """Theorem, proof and exercise bodies were blockquotes: 28 formulas (the Gibbs proof chain
+    among them) reached JupyterLab's MathJax with '>' signs in them. nbconvert's Markdown parser
+    hides that, so the check reads the cell text as JupyterLab's math extraction does."""
+    found = [f"{chapter}: {span[:80]!r}" for chapter, notebook in clean.items()
+             for cell in notebook.cells if cell.cell_type == "markdown"
+             for span in quoted_math(cell.source)]
+    assert found == []
+    assert quoted_math("> $$\n> a = b\n> $$") and quoted_math("> text $a\n> + b$"), \
+        "the check does not find a planted quoted formula"
+
+
+def test_theorems_exercises_and_figures_are_numbered_across_the_book(clean):
+    """As on the website (sphinx-proof, sphinx-exercise and Sphinx count through the whole book):
+    each kind runs 1, 2, 3, ... over the chapters in reading order, with no restart per chapter.
+    tests/browser/test_downloads_site.py compares every number with the built site."""
+    numbers: dict[str, list[int]] = {}
+    pattern = re.compile(r"\*\*(Theorem|Lemma|Definition|Corollary|Proposition|Exercise) (\d+)\*\*"
+                         r"|^\*(Figure) (\d+)\.", re.MULTILINE)
+    for notebook in clean.values():
+        for cell in notebook.cells:
+            if cell.cell_type == "markdown":
+                for match in pattern.finditer(cell.source):
+                    kind = match[1] or match[3]
+                    numbers.setdefault(kind, []).append(int(match[2] or match[4]))
+    assert {"Theorem", "Exercise", "Figure"} <= set(numbers)
+    for kind, found in numbers.items():
+        assert found == list(range(1, len(found) + 1)), f"{kind}: {found}"

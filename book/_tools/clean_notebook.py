@@ -150,7 +150,9 @@ def _walk_directives(source: str):
 
 # ---------------------------------------------------------------------------------------------
 # What the labels of all chapters point to, numbered as sphinx-proof, sphinx-exercise and Sphinx
-# number them on the website (per chapter, per kind, in document order).
+# number them on the website: theorems (per kind), exercises and figures across the whole book in
+# reading order ("Theorem 4" is Gibbs' inequality in every chapter that refers to it), equations
+# per chapter.
 
 
 def chapter_title(notebook) -> str:
@@ -164,9 +166,9 @@ def chapter_title(notebook) -> str:
 
 def collect_targets(chapters: dict[str, nbformat.NotebookNode]) -> dict[str, Target]:
     targets: dict[str, Target] = {}
+    counters: Counter[str] = Counter()
     for chapter, notebook in chapters.items():
-        counters: Counter[str] = Counter()
-        exercise_numbers: dict[str, int] = {}
+        counters["equation"] = 0
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 figure = cell.metadata.get("mystnb", {}).get("figure", {})
@@ -186,6 +188,9 @@ def collect_targets(chapters: dict[str, nbformat.NotebookNode]) -> dict[str, Tar
                     title = heading["title"] if heading else target["label"]
                     targets[target["label"]] = Target(chapter, title)
             for directive in _walk_directives(cell.source):
+                if "nonumber" in directive.options:
+                    # The website leaves it out of the count; nothing here needs that yet.
+                    raise UnconvertedSyntax(f"{{{directive.name}}} with :nonumber: in {chapter}")
                 kind = directive.name.removeprefix("prf:")
                 if directive.name.startswith("prf:") and kind in PROOF_KINDS:
                     counters[kind] += 1
@@ -201,8 +206,6 @@ def collect_targets(chapters: dict[str, nbformat.NotebookNode]) -> dict[str, Tar
                 label = directive.options.get("label")
                 if label:
                     targets[label] = Target(chapter, text)
-                    if directive.name == "exercise":
-                        exercise_numbers[label] = counters["exercise"]
     return targets
 
 
@@ -290,9 +293,14 @@ def _is_glue_output(output) -> bool:
     return bool(data) and all(mime.startswith(GLUE_MIME_PREFIX) for mime in data)
 
 
-def _blockquote(label: str, body: str) -> str:
-    lines = [label, ""] + body.split("\n") if body else [label]
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in lines)
+def _boxed(label: str, body: str) -> str:
+    """A theorem, proof, exercise or admonition: its label, its body, set off by rules.
+
+    Not a blockquote: JupyterLab takes the math out of a cell before Markdown sees it, so the
+    ``> `` of every quoted line would reach MathJax inside multi-line formulas.
+    """
+    parts = ["---", label] + ([body] if body else []) + ["---"]
+    return "\n\n".join(part for part in parts if part)
 
 
 def _anchor(label: str | None) -> str:
@@ -375,13 +383,15 @@ class Converter:
         title = self.inline(directive.argument)
         kind = name.removeprefix("prf:")
         if name == "prf:proof":
-            return _blockquote("*Proof.*" + (f" ({title})" if title else ""), body)
+            # Follows its theorem, whose closing rule sets it off; the square ends it.
+            label = "*Proof.*" + (f" ({title})" if title else "")
+            return "\n\n".join(part for part in (label, body, "∎") if part)
         if name.startswith("prf:") and kind in PROOF_KINDS:
             heading = self.targets[label].text if label else PROOF_KINDS[kind]
-            return _anchor(label) + _blockquote(f"**{heading}**" + (f" ({title})" if title else ""), body)
+            return _boxed(_anchor(label) + f"**{heading}**" + (f" ({title})" if title else ""), body)
         if name == "exercise":
             heading = self.targets[label].text if label else "Exercise"
-            return _anchor(label) + _blockquote(f"**{heading}**" + (f" ({title})" if title else ""), body)
+            return _boxed(_anchor(label) + f"**{heading}**" + (f" ({title})" if title else ""), body)
         if name in ("solution", "solution-start"):
             exercise = directive.argument.strip()
             heading = self.targets[exercise].text if exercise in self.targets else "the exercise"
@@ -389,9 +399,9 @@ class Converter:
         if name == "solution-end":
             return ""
         if name in ADMONITIONS:
-            return _blockquote(f"**{ADMONITIONS[name]}**" + (f" {title}" if title else ""), body)
+            return _boxed(f"**{ADMONITIONS[name]}**" + (f" {title}" if title else ""), body)
         if name == "admonition":
-            return _blockquote(f"**{title}**", body)
+            return _boxed(f"**{title}**", body)
         if name in ("math", "prf:math"):
             number = f" \\tag{{{self.targets[label].text.strip('()')}}}" if label in self.targets else ""
             return _anchor(label) + f"$$\n{directive.body.strip()}{number}\n$$"
@@ -402,7 +412,7 @@ class Converter:
         if name in ("code-block", "code", "sourcecode"):
             return f"```{directive.argument}\n{directive.body}\n```"
         if name in ("epigraph", "pull-quote", "margin", "sidebar", "highlights"):
-            return _blockquote(f"**{title}**" if title else "", body)
+            return _boxed(f"**{title}**" if title else "", body)
         if name in DROPPED_DIRECTIVES:
             return ""
         raise UnconvertedSyntax(f"no plain-Markdown rendering for the directive {{{name}}} in {self.chapter}")
@@ -411,7 +421,8 @@ class Converter:
         parts = []
         for block in _split_blocks(source):
             if isinstance(block, Directive):
-                parts.append(self._directive(block))
+                # Blank lines around: a rule right under a line of text would make it a heading.
+                parts.append("\n" + self._directive(block) + "\n")
             else:
                 lines = [f'<a id="{target["label"]}"></a>' if (target := TARGET.match(line)) else line
                          for line in block.split("\n")]
