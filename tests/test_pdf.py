@@ -177,10 +177,22 @@ def test_no_character_is_missing_from_the_fonts(pdf: Path):
     assert not missing, f"characters left out of the PDF: {sorted(set(missing))[:5]}"
 
 
+def chapter_opened(title: str, pdf_text: str) -> bool:
+    """Whether the body typesets the chapter: it opens with "CHAPTER <NUMBER> <TITLE>" in capitals."""
+    return re.search(r"CHAPTER [A-Z]+ " + re.escape(title.upper()) + r"(?![A-Z])", pdf_text) is not None
+
+
 def test_each_chapter_title_is_in_the_pdf(pdf_text: str):
-    titles = [normalized(page_title(source)) for source in toc_sources()]
-    missing = [title for title in titles if title not in pdf_text]
-    assert not missing, f"chapter titles not found by pdftotext: {missing}"
+    """Every page after the root opens a chapter of the PDF's body. Not just "the title is in the
+    text": the table of contents and the intro's own list name every chapter in the first pages,
+    so a chapter whose body is missing would still pass that."""
+    root, *chapters = [normalized(page_title(source)) for source in toc_sources()]
+    assert root in pdf_text, f"the book's first page, {root!r}, is not in the PDF"
+    missing = [title for title in chapters if not chapter_opened(title, pdf_text)]
+    assert not missing, f"chapters not opened in the PDF's body: {missing}"
+    planted = pdf_text.replace("CHAPTER THREE", "")
+    assert not all(chapter_opened(title, planted) for title in chapters), \
+        "a removed chapter opener is not seen"
 
 
 def test_glued_numbers_are_rendered(pdf_text: str):
