@@ -221,3 +221,20 @@ def test_undefined_references_are_found_in_a_planted_log():
     assert missing_glyphs("Missing character: There is no \u225f (U+225F) in font FreeSerif:mapping=tex-text;!\n")
     assert undefined_references("LaTeX Warning: Label(s) may have changed.\n") == []
 
+
+
+def test_each_chapters_setup_cell_is_printed(pdf_text: str):
+    """The chapters' opening cells are folded away on the website; the PDF cannot fold, and its
+    code uses np, kltools and the seeded rng that only those cells define. Seen to fail before
+    book/_ext/pdf_layout.py printed them (no chapter's seed line was in the PDF)."""
+    missing = []
+    for source in toc_sources():
+        if source.suffix != ".ipynb":
+            continue
+        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+        setup = ["".join(cell["source"]) for cell in cells
+                 if "hide-cell" in cell.get("metadata", {}).get("tags", [])]
+        seeds = [line for text in setup for line in text.splitlines() if line.startswith("rng = ")]
+        missing += [f"{source.name}: {line}" for line in seeds if normalized(line) not in pdf_text]
+        assert seeds, f"{source.name}: no seeded rng in the opening cell"
+    assert not missing, f"setup cells not printed in the PDF: {missing}"

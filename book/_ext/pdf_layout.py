@@ -115,6 +115,15 @@ def _unlink_site_downloads(document: nodes.document) -> None:
             reference.replace_self(nodes.inline("", reference.astext()))
 
 
+def _show_setup_cells(document: nodes.document) -> None:
+    # Each chapter's opening cell (imports, the seeded rng, figure style) is folded away on the
+    # website; sphinx-jupyterbook-latex drops folded cells, which left the PDF's code using np,
+    # kltools and rng that it never defined. A PDF cannot fold, so it prints the cell.
+    for cell in document.findall(nodes.container):
+        if "tag_hide-cell" in cell["classes"]:
+            cell["classes"].remove("tag_hide-cell")
+
+
 class PdfLayout(SphinxPostTransform):
     # After Sphinx turns citation cross-references into citation_reference nodes (priority 5),
     # before it gathers citations into the bibliography (750).
@@ -126,6 +135,7 @@ class PdfLayout(SphinxPostTransform):
         _widen_long_tables(self.document)
         _keep_docstring_citations_in_place(self.document)
         _unlink_site_downloads(self.document)
+        _show_setup_cells(self.document)
 
 
 def setup(app: Sphinx) -> dict:
