@@ -209,3 +209,10 @@ def test_theorems_exercises_and_figures_are_numbered_across_the_book(clean):
     assert {"Theorem", "Exercise", "Figure"} <= set(numbers)
     for kind, found in numbers.items():
         assert found == list(range(1, len(found) + 1)), f"{kind}: {found}"
+
+
+def test_each_notebook_states_its_licence(clean):
+    """A notebook downloaded alone (the site's button) carries the licences, not only the zip."""
+    for chapter, notebook in clean.items():
+        last = notebook.cells[-1]
+        assert last.cell_type == "markdown" and "CC BY 4.0" in last.source and "MIT" in last.source, chapter

@@ -293,6 +293,11 @@ def _is_glue_output(output) -> bool:
     return bool(data) and all(mime.startswith(GLUE_MIME_PREFIX) for mime in data)
 
 
+LICENCE_NOTE = ("---\n\n*A chapter of the book \"KL divergence, entropy and cross-entropy\" by the "
+                "kltools authors. Text licensed CC BY 4.0 "
+                "(https://creativecommons.org/licenses/by/4.0/); code, kltools and the code cells, MIT.*")
+
+
 def _boxed(label: str, body: str) -> str:
     """A theorem, proof, exercise or admonition: its label, its body, set off by rules.
 
@@ -455,6 +460,8 @@ class Converter:
             cells.append(cell)
         if self.cited:
             cells.append(nbformat.v4.new_markdown_cell(self.bibliography.reference_list(self.cited)))
+        # A notebook downloaded on its own still says whose it is and on what terms.
+        cells.append(nbformat.v4.new_markdown_cell(LICENCE_NOTE))
         for index, cell in enumerate(cells):  # ids stay unique and independent of the run
             cell["id"] = f"cell-{index}"
         clean.cells = cells
