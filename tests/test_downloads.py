@@ -216,3 +216,14 @@ def test_each_notebook_states_its_licence(clean):
     for chapter, notebook in clean.items():
         last = notebook.cells[-1]
         assert last.cell_type == "markdown" and "CC BY 4.0" in last.source and "MIT" in last.source, chapter
+
+
+def test_numref_templates_comments_and_image_files():
+    """{numref} with a %s template takes the number; a MyST comment line is dropped; an image
+    directive is refused, since the downloads carry no image files."""
+    targets = {"thm-a": clean_notebook.Target("ch", "Theorem 4")}
+    converter = clean_notebook.Converter("ch", targets, clean_notebook.Bibliography(BIBFILE), {"ch": "Ch"})
+    assert converter.markdown("See {numref}`Result %s <thm-a>`.") == "See [Result 4](#thm-a)."
+    assert converter.markdown("% a note to authors\nText.") == "Text."
+    with pytest.raises(clean_notebook.UnconvertedSyntax):
+        converter.markdown("```{image} images/favicon.png\n```")

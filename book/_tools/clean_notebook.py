@@ -8,14 +8,19 @@ directive the chapters use as plain Jupyter Markdown:
 - glue roles become the glued value, formatted as the role's format spec says (the values are the
   ``application/papermill.record/text/plain`` outputs that ``myst_nb.glue`` stored in the
   notebook; those invisible outputs are dropped, as a re-run in plain Jupyter does not make them);
-- theorems, proofs, exercises, solutions and admonitions become blockquotes with a bold label
-  numbered as on the website ("Theorem 2 (Gibbs' inequality)", "Solution to Exercise 1");
+- theorems, exercises and admonitions become a bold label and their body set off by rules, numbered
+  as on the website, through the whole book ("Theorem 4 (Gibbs' inequality)"); a proof is
+  "*Proof.*" ... "∎"; a solution follows its exercise ("Solution to Exercise 1"). Not
+  blockquotes: JupyterLab takes the math out before Markdown sees the "> " of quoted lines;
+- MyST comment lines (``%``) are dropped; figure and image directives are refused (the downloads
+  carry no image files);
 - ``{ref}``, ``{prf:ref}``, ``{numref}``, ``{eq}`` and ``{doc}`` become links to an anchor
   (``<a id="label">``, written where the label was) in the same or a sibling notebook;
 - ``{cite}``, ``{cite:p}``, ``{cite:t}`` become author-year text linked to a References cell
   appended to the notebook, formatted from book/references.bib with pybtex;
 - ``(label)=`` targets become anchors; a code cell's mystnb figure caption becomes a Markdown
-  cell after it ("Figure 1. ...").
+  cell after it ("Figure 1. ...");
+- the last cell names the book and its licences.
 
 A role or directive it does not know is an error, so new MyST syntax in a chapter fails the
 build instead of reaching readers. The output depends only on the input notebooks and the
@@ -324,6 +329,11 @@ class Converter:
 
     # Roles ------------------------------------------------------------------------------------
 
+    def _number(self, label: str) -> str:
+        if label not in self.targets:
+            raise UnconvertedSyntax(f"reference to an unknown label {label!r} in {self.chapter}")
+        return self.targets[label].text.rsplit(" ", 1)[-1].strip("()")
+
     def _link(self, label: str, text: str | None) -> str:
         if label not in self.targets:
             raise UnconvertedSyntax(f"reference to an unknown label {label!r} in {self.chapter}")
@@ -352,6 +362,9 @@ class Converter:
             if key not in self.glue:
                 raise UnconvertedSyntax(f"no glued value {key!r} in {self.chapter}")
             return format_glue(self.glue[key], spec)
+        if name == "numref" and title and ("%s" in title or "{number}" in title):
+            number = self._number(target.strip())
+            return self._link(target.strip(), title.replace("%s", number).replace("{number}", number))
         if name in ("ref", "prf:ref", "numref", "eq", "exercise:ref"):
             return self._link(target.strip(), title)
         if name == "doc":
@@ -411,9 +424,9 @@ class Converter:
             number = f" \\tag{{{self.targets[label].text.strip('()')}}}" if label in self.targets else ""
             return _anchor(label) + f"$$\n{directive.body.strip()}{number}\n$$"
         if name in ("figure", "image"):
-            alt = options.get("alt", body or directive.argument)
-            image = f"![{alt}]({directive.argument})"
-            return _anchor(label) + (f"{image}\n\n*{body}*" if name == "figure" and body else image)
+            # The bundle holds notebooks only: an image file beside a chapter would be missing.
+            raise UnconvertedSyntax(f"{{{name}}} {directive.argument} in {self.chapter}: the "
+                                    "downloads carry no image files; make the figure in a code cell")
         if name in ("code-block", "code", "sourcecode"):
             return f"```{directive.argument}\n{directive.body}\n```"
         if name in ("epigraph", "pull-quote", "margin", "sidebar", "highlights"):
@@ -429,8 +442,9 @@ class Converter:
                 # Blank lines around: a rule right under a line of text would make it a heading.
                 parts.append("\n" + self._directive(block) + "\n")
             else:
+                # A MyST comment line (%) is not for readers; plain Markdown would show it.
                 lines = [f'<a id="{target["label"]}"></a>' if (target := TARGET.match(line)) else line
-                         for line in block.split("\n")]
+                         for line in block.split("\n") if not line.startswith("%")]
                 parts.append(self.inline("\n".join(lines)))
         text = "\n".join(parts)
         return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
