@@ -83,7 +83,10 @@ def test_bundle_runs_in_a_fresh_environment(tmp_path):
     # Nothing from the project's environment leaks in: no PYTHONPATH, not its venv, and the
     # working directory has no kltools/ folder to import from.
     env = {key: value for key, value in os.environ.items()
-           if key not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+           if key not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "JUPYTER_PATH")}
+    # Nor a "python3" kernel installed for the user (it would run another Python): with an empty
+    # Jupyter data folder the runner starts ipykernel's own kernel, the fresh venv's Python.
+    env["JUPYTER_DATA_DIR"] = str(tmp_path / "jupyter-data")
     venv = folder / ".venv"
     _run([sys.executable, "-m", "venv", str(venv)], folder, env)
     python = str(venv / "bin" / "python")
