@@ -4,9 +4,12 @@ it overrides (the browser tests in tests/browser/test_accessibility.py check the
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# As the book build does for its local extensions: they import their shared helper module.
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
 _spec = importlib.util.spec_from_file_location("accessibility", ROOT / "book" / "_ext" / "accessibility.py")
 accessibility = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(accessibility)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 from docutils import nodes
@@ -10,6 +11,8 @@ from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Parser
 from docutils.utils import new_document
 
+# As the book build does for its local extensions: they import their shared helper module.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
 _spec = importlib.util.spec_from_file_location(
     "unique_scripts", Path(__file__).resolve().parent.parent / "book" / "_ext" / "unique_scripts.py"
 )

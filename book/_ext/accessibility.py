@@ -31,6 +31,8 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.config import Config
 
+from written_pages import rewrite_written_pages
+
 FOLDER = Path(__file__).resolve().parent / "accessibility"
 TEMPLATES = FOLDER / "templates"
 STATIC = FOLDER / "static"
@@ -61,13 +63,7 @@ def _register_static_files(app: Sphinx) -> None:
 
 
 def _correct_written_pages(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html":
-        return
-    for page in Path(app.outdir).rglob("*.html"):
-        html = page.read_text(encoding="utf-8")
-        corrected = corrected_page(html)
-        if corrected != html:
-            page.write_text(corrected, encoding="utf-8")
+    rewrite_written_pages(app, exception, corrected_page)
 
 
 def setup(app: Sphinx) -> dict:

@@ -12,9 +12,10 @@ body) a page keeps the first.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from sphinx.application import Sphinx
+
+from written_pages import rewrite_written_pages
 
 _INLINE_SCRIPT = re.compile(r"[ \t]*<script>(?P<body>.*?)</script>\n?", re.DOTALL)
 
@@ -33,13 +34,7 @@ def _without_repeats(html: str) -> str:
 
 
 def _drop_repeated_inline_scripts(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html":
-        return
-    for page in Path(app.outdir).rglob("*.html"):
-        html = page.read_text(encoding="utf-8")
-        corrected = _without_repeats(html)
-        if corrected != html:
-            page.write_text(corrected, encoding="utf-8")
+    rewrite_written_pages(app, exception, _without_repeats)
 
 
 def setup(app: Sphinx) -> dict:
