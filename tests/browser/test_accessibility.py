@@ -252,3 +252,31 @@ def test_a_formula_wider_than_a_phone_can_be_scrolled_with_the_keyboard(browser,
     assert any(formula["wide"] and formula["source"].startswith("x_{0}") for formula in formulas)
     assert [formula for formula in formulas if formula["stop"] != formula["wide"]] == []
     assert reached, "Tab never reached the wide formula"
+
+
+def test_a_wide_formula_in_a_solution_becomes_a_tab_stop_when_opened(browser, site_url):
+    """A formula inside a folded solution has no width until the reader opens it; opening it must
+    make a formula that then scrolls sideways a tab stop too. Seen to fail when the check ran only
+    on load and on resize."""
+    context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": 844})
+    page = context.new_page()
+    page.goto(f"{site_url}/book/entropy.html", wait_until="networkidle")
+    wait_for_math(page)
+    page.evaluate("""async (tex) => {
+        const solution = document.querySelector('.solution.dropdown');
+        const planted = document.createElement('div');
+        planted.id = 'planted';
+        planted.className = 'math notranslate nohighlight';
+        planted.textContent = tex;
+        solution.appendChild(planted);
+        await MathJax.typesetPromise([planted]);
+    }""", WIDE_FORMULA)
+    page.locator(".solution.dropdown button.toggle-button").first.click()
+    page.wait_for_timeout(600)
+    state = page.evaluate("""() => {
+        const formula = document.querySelector('#planted mjx-container');
+        return {wide: formula.scrollWidth > formula.clientWidth + 1, stop: formula.tabIndex >= 0
+                && formula.hasAttribute('tabindex')};
+    }""")
+    context.close()
+    assert state == {"wide": True, "stop": True}

@@ -45,6 +45,9 @@
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
       MathJax.startup.promise.then(letKeyboardScrollWideFormulas);
       window.addEventListener('resize', afterResize);
+      // Opening a solution or a folded cell shows formulas that had no width while hidden.
+      document.addEventListener('toggle', afterResize, true);
+      document.addEventListener('click', afterResize, true);
     }
   }
 
