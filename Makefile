@@ -66,7 +66,7 @@ test-book: $(STAMP)
 # Builds the PDF and checks it (pages, figures, references, chapter titles). Without TeX the checks
 # skip and say why, unless KLTOOLS_REQUIRE_PDF=1 (CI sets it), which makes that a failure.
 test-pdf: $(STAMP)
-	if command -v $(XELATEX) >/dev/null; then $(MAKE) --no-print-directory pdf; fi
+	@$(MAKE) --no-print-directory book-pdf-if-tex
 	$(BIN)/python -m pytest tests/test_pdf.py
 
 # Chromium drives the fresh build; without Chromium these tests skip and say why, unless

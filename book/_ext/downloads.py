@@ -109,7 +109,7 @@ def chapter_notebooks(app: Sphinx) -> dict[str, Path]:
 
 def _reading_order(app: Sphinx) -> list[str]:
     root = app.config.root_doc
-    return [root] + [doc for doc in app.env.toctree_includes.get(root, [])]
+    return [root, *app.env.toctree_includes.get(root, [])]
 
 
 def build_wheel(root: Path, into: Path) -> Path:
