@@ -2,23 +2,37 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Rebuilt whenever the requirements or the package metadata change.
+# Rebuilt whenever the lock or the package metadata change.
 STAMP := $(VENV)/.installed
+# Every package of the toolchain, transitive ones included, pinned: made from requirements.txt by
+# `make lock` (pip-compile, from pip-tools); `make lock-upgrade` moves every pin to the newest
+# release that requirements.txt allows.
+LOCK := requirements.lock
+PIP_COMPILE_FLAGS := --quiet --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 BOOK_FLAGS := -W -n --keep-going
 
 .PHONY: book test test-module test-notebooks test-book test-site notebooks bench accuracy clean test-bundle
-.PHONY: pdf test-pdf book-pdf-if-tex
+.PHONY: pdf test-pdf book-pdf-if-tex lock lock-upgrade
 # The PDF: xelatex (TeX Live, see the README) through sphinx-jupyterbook-latex, named in _config.yml.
 PDF := _build/latex/kltools-book.pdf
 PDF_CONFIG := _build/pdf/_config.yml
 PDF_IN_SITE := _build/html/downloads/kltools-book.pdf
 XELATEX ?= xelatex
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+## lock: pin every package that requirements.txt pulls in (after editing requirements.txt; the
+## pins already in requirements.lock are kept where they still fit)
+lock: $(STAMP)
+	$(BIN)/pip-compile $(PIP_COMPILE_FLAGS) --output-file $(LOCK) requirements.txt
+
+## lock-upgrade: the same, with every package at the newest release requirements.txt allows
+lock-upgrade: $(STAMP)
+	$(BIN)/pip-compile $(PIP_COMPILE_FLAGS) --upgrade --output-file $(LOCK) requirements.txt
 
 # axe-core for the accessibility browser tests, pinned by package-lock.json (npm from apt).
 NODE_STAMP := node_modules/.installed
@@ -80,9 +94,11 @@ test-site: test-book $(NODE_STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python book/_tools/notebooks.py $(CHAPTERS)
 
-## bench: time kltools against SciPy side by side and print the ratios
+## bench: time kltools against SciPy side by side and print the ratios; then, when the site is
+## built and Chromium installed, how soon its three longest pages are usable on a phone
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/page_speed.py
 
 ## accuracy: measure every kltools route against mpmath (50 digits), print the Markdown table
 ## and write it to _build/accuracy.md (seeded; about 3 minutes on 2 cores)

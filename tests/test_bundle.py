@@ -5,7 +5,8 @@ The bundle is made into a temporary folder by the same function the book build u
 environment gets only what the bundle's requirements.txt names, installed from PyPI as a reader
 would, plus ipykernel and nbclient, the runner this test uses in place of Jupyter. Every notebook
 is then executed there, with the unpacked folder as working directory, by a script running in that
-environment; any cell error fails the test. It needs PyPI and took 3 min 7 s on the
+environment; any cell error fails the test. Which releases satisfy the bundle's lower bounds is
+decided by the project's requirements.lock (as a pip constraint), so the test is repeatable. It needs PyPI and took 3 min 7 s on the
 project's 2-core machine (installing and executing seven chapters), so it is marked ``bundle``:
 ``make test-bundle`` runs it, ``make test-module`` leaves it out.
 
@@ -90,8 +91,10 @@ def test_bundle_runs_in_a_fresh_environment(tmp_path):
     venv = folder / ".venv"
     _run([sys.executable, "-m", "venv", str(venv)], folder, env)
     python = str(venv / "bin" / "python")
-    _run([python, "-m", "pip", "install", "--quiet", "-r", "requirements.txt", "ipykernel", "nbclient"],
-         folder, env)
+    # The reader's requirements.txt asks for lower bounds; the project's lock decides which
+    # releases satisfy them here, so this test installs the same packages every time.
+    _run([python, "-m", "pip", "install", "--quiet", "-r", "requirements.txt", "ipykernel", "nbclient",
+          "--constraint", str(ROOT / "requirements.lock")], folder, env)
     where = _run([python, "-c", "import kltools; print(kltools.__file__)"], folder, env).stdout
     assert str(venv) in where  # installed from the wheel, not found elsewhere
     (tmp_path / "run_notebooks.py").write_text(RUNNER)

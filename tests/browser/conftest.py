@@ -32,6 +32,17 @@ CHROMIUM_ARGS = [
 ]
 PHONE_WIDTH = 390
 
+# Opens every folded solution and hidden cell, as a reader would.
+OPEN_EVERY_DROPDOWN = """async () => {
+  // The solutions are collapsed (sphinx-togglebutton); open them as a reader would.
+  for (const button of document.querySelectorAll('.toggle.toggle-hidden button.toggle-button')) {
+    button.click();
+  }
+  document.querySelectorAll('details').forEach(details => { details.open = true; });
+  await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  return document.querySelectorAll('.toggle-hidden').length;
+}"""
+
 
 def unavailable(reason: str) -> None:
     if REQUIRE_BROWSER:
@@ -84,10 +95,21 @@ def browser():
 
 
 def wait_for_math(page) -> None:
-    """Wait until MathJax (if the page loads it) has finished typesetting."""
+    """Wait until MathJax (if the page loads it) has typeset every formula of the page.
+
+    The site typesets lazily (a formula when it comes into view, _config.yml); the checks look at
+    every formula, so the rest are typeset first, as MathJax does before printing.
+    """
     page.wait_for_function(
         "() => !document.querySelector('script[src*=\"tex-chtml\"]') || "
         "(window.MathJax && MathJax.startup && MathJax.startup.document && MathJax.startup.promise)",
         timeout=20_000,
     )
-    page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+    page.evaluate(
+        """async () => {
+          if (!(window.MathJax && MathJax.startup)) return;
+          await MathJax.startup.promise;
+          const document = MathJax.startup.document;
+          if (document.lazyTypesetAll) await document.lazyTypesetAll();
+        }"""
+    )

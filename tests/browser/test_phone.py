@@ -3,7 +3,7 @@
 Equations. Every display equation (MathJax's ``mjx-container[display="true"]``) on every page,
 including those inside proofs, exercises and the solutions a reader opens, either fits its column
 or sits in a box that scrolls sideways and shows that it does: shadows at the edge where part of
-the formula is hidden (book/_ext/phone/kl-phone.css). The check reads the computed style of the
+the formula is hidden (book/_ext/reading/kl-reading.css). The check reads the computed style of the
 scrolling box: it scrolls sideways (overflow-x auto or scroll) and has the two shadow gradients
 fixed to the box plus the two covers that scroll with the formula (background-attachment local),
 which hide a shadow when that edge of the formula is in view. An offender is reported with its
@@ -35,7 +35,7 @@ import json
 
 import pytest
 
-from conftest import CHAPTERS, PAGES, PHONE_WIDTH, ROOT, wait_for_math
+from conftest import CHAPTERS, OPEN_EVERY_DROPDOWN, PAGES, PHONE_WIDTH, ROOT, wait_for_math
 
 SMALLEST_READABLE_TEXT_PX = 9.0
 # A chapter equation may still need a short scroll (one relation that cannot be broken well);
@@ -46,16 +46,6 @@ LONGEST_CHAPTER_EQUATION = 1.25
 BROKEN_INTO_LINES = CHAPTERS
 DESKTOP_WIDTH = 1280
 SMALLEST_TEXT_KEY = "smallest_text_px"  # as in book/_tools/notebooks.py
-
-OPEN_EVERY_DROPDOWN = """async () => {
-  // The solutions are collapsed (sphinx-togglebutton); open them as a reader would.
-  for (const button of document.querySelectorAll('.toggle.toggle-hidden button.toggle-button')) {
-    button.click();
-  }
-  document.querySelectorAll('details').forEach(details => { details.open = true; });
-  await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-  return document.querySelectorAll('.toggle-hidden').length;
-}"""
 
 MEASURE_EQUATIONS = """() => {
   const cue = box => {

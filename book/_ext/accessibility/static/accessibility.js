@@ -48,6 +48,18 @@
       // Opening a solution or a folded cell shows formulas that had no width while hidden.
       document.addEventListener('toggle', afterResize, true);
       document.addEventListener('click', afterResize, true);
+      // Formulas are typeset lazily, as they come into view (_config.yml): check each batch.
+      new MutationObserver(function (changes) {
+        var typeset = changes.some(function (change) {
+          return Array.prototype.some.call(change.addedNodes, function (node) {
+            return node.nodeType === 1 && (node.matches('mjx-container, mjx-container *') ||
+                                           node.querySelector('mjx-container'));
+          });
+        });
+        if (typeset) {
+          afterResize();
+        }
+      }).observe(document.body, {childList: true, subtree: true});
     }
   }
 
