@@ -1,10 +1,10 @@
 """The entropy explorer (book/_ext/explorers/entropy.js) on the entropy chapter's page.
 
 Drives its range inputs as a reader would (setting a slider's value and firing `input`, the
-keyboard, dragging a bar with the mouse) and checks every number it shows against kltools for the
-distribution the sliders hold after the browser clamps them to their step, and the documented
-renormalization rule (largest-remainder rounding of the proportional rescaling, in thousandths)
-after every input.
+keyboard, dragging a bar with the mouse) and checks, after every input, that the probabilities
+follow the documented rule (the moved slider's value, read back after the browser clamps it to its
+step; the others rescaled in proportion, unrounded) and that every number shown agrees with
+kltools for them, while the sliders and labels show them rounded to 0.001.
 
 Without Chromium, Playwright or a built site these tests skip (see conftest.py).
 """
@@ -48,29 +48,20 @@ READ = """() => {
 }""" % ROOT
 
 
-def hamilton(total: int, weights: list[int]) -> list[int]:
-    """The documented rounding: floors of the proportional shares, leftover units to the largest
-    remainders, ties to the lower index; equal shares when all weights are 0."""
-    if sum(weights) == 0:
-        weights = [1] * len(weights)
-    w = sum(weights)
-    out = [total * x // w for x in weights]
-    rem = [total * x % w for x in weights]
-    order = sorted(range(len(weights)), key=lambda j: (-rem[j], j))
-    for j in order[: total - sum(out)]:
-        out[j] += 1
-    return out
+def uniform(n: int) -> list[float]:
+    return [1 / n] * n
 
 
-def expected_after(before: list[int], i: int, k: int) -> list[int]:
-    others = hamilton(1000 - k, [x for j, x in enumerate(before) if j != i])
-    return [k if j == i else others.pop(0) for j in range(len(before))]
-
-
-def thousandths(values: list[str]) -> list[int]:
-    ints = [round(float(v) * 1000) for v in values]
-    assert all(abs(float(v) * 1000 - x) < 1e-9 for v, x in zip(values, ints)), values
-    return ints
+def after_input(probs: list[float], i: int, value: float) -> list[float]:
+    """The documented rule, in the explorer's floating-point arithmetic: p(i) = value and the
+    others rescaled by (1 - value) / (their sum), or sharing 1 - value equally if they are all 0."""
+    others = 0.0
+    for j, p in enumerate(probs):
+        if j != i:
+            others += p
+    scale = (1 - value) / others if others > 0 else 0.0
+    return [value if j == i else p * scale if others > 0 else (1 - value) / (len(probs) - 1)
+            for j, p in enumerate(probs)]
 
 
 def relative(a: float, b: float) -> float:
@@ -107,29 +98,33 @@ def explorer(browser, site_url):
     context.close()
 
 
-def check_state(state, worst):
-    """Compare every number shown with kltools for the values read back from the sliders."""
+def check_state(state, probs, worst):
+    """Compare every number shown with kltools for the probabilities `probs` the rule predicts,
+    and the sliders and their labels with those probabilities rounded to the step."""
     n = state["n"]
     values = [float(v) for v in state["values"]]
-    assert state["names"] == [f"p{i}" for i in range(1, n + 1)]
+    assert len(probs) == n and state["names"] == [f"p{i}" for i in range(1, n + 1)]
     assert [label.startswith(f"p({i})") for i, label in enumerate(state["labels"], 1)] == [True] * n
+    shown_p = [float(label.split("=")[1].split()[0]) for label in state["labels"]]
+    for value, label, p in zip(values, shown_p, probs):
+        assert abs(value - p) <= STEP / 2 + 1e-12 and abs(label - p) <= STEP / 2 + 1e-12, (values, probs)
     assert abs(sum(values) - 1) <= n * STEP / 2, values
-    expected = float(kltools.entropy(values, normalize=True, base=2))
+    expected = float(kltools.entropy(probs, normalize=True, base=2))
     shown = float(state["entropy"])
     if expected == 0:
-        assert shown == 0 and max(values) == 1, (state["entropy"], values)
+        assert shown == 0 and max(probs) == 1, (state["entropy"], probs)
     else:
         worst["entropy"] = max(worst["entropy"], relative(shown, expected))
-        assert relative(shown, expected) <= 1e-6, (shown, expected, values)
+        assert relative(shown, expected) <= 1e-6, (shown, expected, probs)
     assert relative(float(state["max"]), math.log2(n)) <= 1e-6, state["max"]
     worst["max"] = max(worst["max"], relative(float(state["max"]), math.log2(n)))
-    total = sum(values)
+    total = sum(probs)
     assert len(state["barLabels"]) == n
-    for value, text, bar in zip(values, state["surprises"], state["barLabels"]):
-        if value == 0:
+    for p, text, bar in zip(probs, state["surprises"], state["barLabels"]):
+        if p == 0:
             assert text == "∞" and bar == "∞", (text, bar)
             continue
-        surprise = -math.log2(value / total)
+        surprise = -math.log2(p / total)
         if surprise == 0:
             assert float(text) == 0
         else:
@@ -137,6 +132,9 @@ def check_state(state, worst):
             assert relative(float(text), surprise) <= 1e-6, (text, surprise)
         assert abs(float(bar) - surprise) <= 0.0005 + 1e-9, (bar, surprise)
     return expected
+
+
+NO_WORST = {"entropy": 0.0, "max": 0.0, "surprise": 0.0}
 
 
 def grid_of_settings():
@@ -176,31 +174,28 @@ def test_outputs_match_kltools_over_a_grid_of_settings(explorer):
     settings = grid_of_settings()
     assert len(settings) >= 20
     seen_n, certain, uniform_seen, small_seen = set(), 0, 0, 0
+    probs: list[float] = []
     for steps in settings:
         for name, value in steps:
             before = page.evaluate(READ)
             kept = page.evaluate(SET, [name, value])
             after = page.evaluate(READ)
-            check_state(after, worst)                     # after every input, not only the last
-            ints = thousandths(after["values"])
-            assert sum(ints) == 1000, after["values"]
             if name == "n":
                 n = after["n"]
                 assert n == min(6, max(4, value))
-                assert ints == hamilton(1000, [1] * n)    # n resets to the rounded uniform
+                probs = uniform(n)                        # n resets to the exact uniform
             else:
                 i = int(name[1:]) - 1
                 k = round(float(kept) * 1000)
+                assert abs(float(kept) * 1000 - k) < 1e-9, kept     # on the step
                 assert k == min(1000, max(0, round(value * 1000))) or abs(value * 1000 - k) <= 0.5
-                expected = expected_after(thousandths(before["values"]), i, k)
-                assert ints == expected, (steps, after["values"])
+                probs = after_input(probs, i, float(kept))
                 assert after["svg"] != before["svg"] or before["values"] == after["values"]
-        state = page.evaluate(READ)
-        values = [float(v) for v in state["values"]]
-        seen_n.add(state["n"])
-        certain += max(values) == 1
+            check_state(after, probs, worst)              # after every input, not only the last
+        seen_n.add(len(probs))
+        certain += max(probs) == 1
         uniform_seen += len(steps) == 1
-        small_seen += 0.001 in values
+        small_seen += 0.001 in probs
     assert seen_n == {4, 5, 6} and certain >= 3 and uniform_seen >= 3 and small_seen >= 3
     print(f"\nlargest relative differences against kltools / log2: {worst}")
     assert_clean(problems)
@@ -227,8 +222,7 @@ def test_keyboard_moves_a_slider_by_one_step(explorer):
     assert page.evaluate("() => document.activeElement.name") == "p1"
     assert round((float(after["values"][0]) - float(before["values"][0])) * 1000) == 1
     assert after["entropy"] != before["entropy"]
-    assert thousandths(after["values"]) == expected_after(thousandths(before["values"]), 0, 168)
-    check_state(after, {"entropy": 0.0, "max": 0.0, "surprise": 0.0})
+    check_state(after, after_input(uniform(6), 0, 0.168), dict(NO_WORST))
     # The number of outcomes too: one step left drops the sixth slider.
     page.focus(f'{ROOT} input[name="n"]')
     page.keyboard.press("ArrowLeft")
@@ -261,8 +255,9 @@ def test_dragging_a_bar_with_the_mouse_sets_its_probability(explorer):
     after = page.evaluate(READ)
     assert abs(float(after["values"][2]) - 0.75) <= 0.01, after["values"]
     assert after["entropy"] != before["entropy"] and after["svg"] != before["svg"]
-    check_state(after, {"entropy": 0.0, "max": 0.0, "surprise": 0.0})
-    assert sum(thousandths(after["values"])) == 1000
+    # the drag ends as one slider input of the value it left on the slider
+    probs = after_input(uniform(6), 2, float(after["values"][2]))
+    check_state(after, probs, dict(NO_WORST))
     # Dragging the same bar down to the axis and below gives it probability 0 (surprise ∞).
     page.mouse.move(target["x"], target["y"])
     page.mouse.down()
@@ -270,7 +265,7 @@ def test_dragging_a_bar_with_the_mouse_sets_its_probability(explorer):
     page.mouse.up()
     last = page.evaluate(READ)
     assert float(last["values"][2]) == 0 and last["surprises"][2] == "∞"
-    check_state(last, {"entropy": 0.0, "max": 0.0, "surprise": 0.0})
+    check_state(last, after_input(probs, 2, 0.0), dict(NO_WORST))
     assert_clean(problems)
 
 
@@ -300,6 +295,32 @@ def test_dragging_a_bar_by_touch_on_a_phone(browser, site_url):
     assert [float(v) for v in state["values"]] == [0, 1, 0, 0, 0, 0], state["values"]
     assert float(state["entropy"]) == 0 and still == scrolled
     assert_clean(problems)
+
+
+def test_uniform_default_and_preset_show_the_maximum(browser, site_url):
+    """Failed before: the default and the "uniform" button gave 0.167 four times and 0.166 twice,
+    so H showed 2.584957 against a maximum of 2.584963 bits, with nothing saying why."""
+    context, page, problems = fresh_page(browser, site_url, viewport={"width": 1280, "height": 900})
+    try:
+        state = page.evaluate(READ)
+        assert state["n"] == 6 and state["entropy"] == state["max"] == "2.584963", state["entropy"]
+        assert set(state["surprises"]) == {"2.584963"} and set(state["barLabels"]) == {"2.585"}
+        button = page.get_by_role("button", name="uniform")
+        for n, bits in ((6, "2.584963"), (5, "2.321928"), (4, "2.000000")):
+            page.evaluate(SET, ["n", n])
+            assert page.evaluate(READ)["entropy"] == bits
+            page.evaluate(SET, ["p2", 0.5])
+            assert page.evaluate(READ)["entropy"] != bits
+            button.click()
+            state = page.evaluate(READ)
+            assert state["entropy"] == state["max"] == bits, (n, state["entropy"], state["max"])
+            check_state(state, uniform(n), dict(NO_WORST))
+        # The sliders cannot show 1/6 exactly; the explorer says that they are rounded.
+        text = page.locator(ROOT).inner_text()
+        assert "rounded to 0.001" in text and "unrounded" in text, text
+        assert_clean(problems)
+    finally:
+        context.close()
 
 
 def test_fits_a_phone_screen(browser, site_url):

@@ -65,8 +65,8 @@ def oracle(mu: float, sigma: float, sep: float) -> tuple[float, float]:
 class Watched:
     """A page of the chapter, with its console errors, page errors and requests recorded."""
 
-    def __init__(self, browser, site_url, width=1280, height=900):
-        self.context = browser.new_context(viewport={"width": width, "height": height})
+    def __init__(self, browser, site_url, width=1280, height=900, **context_args):
+        self.context = browser.new_context(viewport={"width": width, "height": height}, **context_args)
         self.page = self.context.new_page()
         self.console, self.errors, self.requests = [], [], []
         self.page.on("console", lambda m: self.console.append(m.text) if m.type == "error" else None)
@@ -114,7 +114,7 @@ def test_contract_elements(watched):
     for role, label, view_box in svgs:
         assert role == "img" and label and view_box
     maps_text = host.evaluate("h => [...h.querySelectorAll('svg')].slice(1).map(s => s.textContent)")
-    assert "log D(p ‖ q)" in maps_text[0] and "log D(q ‖ p)" in maps_text[1]
+    assert "D(p ‖ q)" in maps_text[0] and "D(q ‖ p)" in maps_text[1]
     for t in maps_text:
         assert "μ" in t and "σ" in t
     watched.check_clean()
@@ -187,6 +187,156 @@ def test_svg_changes_and_keyboard(watched):
     assert host.locator('output[name="forward"]').inner_text() != output_before
     assert page.evaluate("() => document.activeElement.name") == "mu"
     watched.check_clean()
+
+
+RING = """([k, mu, sigma]) => {
+  const host = document.querySelector('.kl-explorer[data-explorer="fits"]');
+  for (const [name, value] of [['mu', mu], ['sigma', sigma]]) {
+    const input = host.querySelector(`input[name="${name}"]`);
+    input.value = value;
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+  }
+  const r = host.querySelectorAll('svg')[1 + k].querySelector('circle').getBoundingClientRect();
+  return [r.x + r.width / 2, r.y + r.height / 2];
+}"""
+
+
+def map_point(page, k: int, mu: float, sigma: float) -> tuple[float, float]:
+    """Where (mu, sigma) lies on screen on map k (0 forward, 1 reverse), found as a reader would:
+    from where the ring that marks q sits for two settings of the sliders."""
+    (xa, ya), (xb, yb) = page.evaluate(RING, [k, -2, 1]), page.evaluate(RING, [k, 2, 3])
+    return xa + (mu + 2) / 4 * (xb - xa), ya + (sigma - 1) / 2 * (yb - ya)
+
+
+def check_placed(w: Watched, k: int, mu: float, sigma: float) -> list[list[float]]:
+    shown = w.page.evaluate("""() => {
+      const host = document.querySelector('.kl-explorer[data-explorer="fits"]');
+      const read = name => host.querySelector(`input[name="${name}"]`).value;
+      const out = name => host.querySelector(`output[name="${name}"]`).textContent;
+      return {mu: read('mu'), sigma: read('sigma'), sep: read('separation'), forward: out('forward'),
+              reverse: out('reverse'), labels: [...host.querySelectorAll('label')].map(l => l.textContent)};
+    }""")
+    got_mu, got_sigma, sep = float(shown["mu"]), float(shown["sigma"]), float(shown["sep"])
+    # the point's values, rounded to the sliders' step of 0.05 (the click may land a hair off)
+    assert abs(got_mu - mu) <= 0.05 + 1e-9 and abs(got_sigma - sigma) <= 0.05 + 1e-9, (k, mu, sigma, shown)
+    assert f"μ = {got_mu:.2f}" in shown["labels"][0] and f"σ = {got_sigma:.2f}" in shown["labels"][1], shown
+    forward, reverse = oracle(got_mu, got_sigma, sep)
+    assert abs(float(shown["forward"]) - forward) <= RTOL * forward, (shown, forward)
+    assert abs(float(shown["reverse"]) - reverse) <= RTOL * reverse, (shown, reverse)
+    # both rings (q on each map) now sit at the new q
+    rings = w.page.evaluate("""() => [...document.querySelectorAll('.kl-explorer[data-explorer="fits"] svg')].slice(1)
+        .map(s => { const r = s.querySelector('circle').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })""")
+    return rings
+
+
+def test_clicking_a_map_places_q_there(watched):
+    """Failed before: the maps took no clicks (the sliders stayed at mu = 1, sigma = 1)."""
+    page = watched.page
+    watched.host.scroll_into_view_if_needed()
+    for k, (mu, sigma) in enumerate([(1.35, 0.8), (-1.65, 2.45)]):
+        x, y = map_point(page, k, mu, sigma)
+        page.evaluate(SET, [1, 1, 4])
+        page.mouse.click(x, y)
+        rings = check_placed(watched, k, mu, sigma)
+        assert abs(rings[k][0] - x) <= 1.5 and abs(rings[k][1] - y) <= 1.5, (rings, x, y)
+    # A mouse can drag the ring across a map; it ends where the pointer was let go.
+    x0, y0 = map_point(page, 1, 0, 1.8)
+    x1, y1 = map_point(page, 1, 2, 0.6)
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=8)
+    page.mouse.up()
+    check_placed(watched, 1, 2, 0.6)
+    # The keyboard still moves q through the sliders from wherever the click put it.
+    slider = watched.host.locator('input[name="sigma"]')
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    assert math.isclose(float(slider.input_value()), 0.65, abs_tol=1e-9)
+    watched.check_clean()
+
+
+def test_tapping_a_map_on_a_phone_places_q_there(browser, site_url):
+    """Failed before: a tap on a map did nothing."""
+    w = Watched(browser, site_url, width=PHONE_WIDTH, height=1600, has_touch=True)
+    try:
+        w.host.scroll_into_view_if_needed()
+        x, y = map_point(w.page, 1, 1.9, 0.65)
+        w.page.evaluate(SET, [0, 2, 4])
+        w.page.touchscreen.tap(x, y)
+        check_placed(w, 1, 1.9, 0.65)
+        w.check_clean()
+    finally:
+        w.close()
+
+
+COLOUR_BARS = """() => [...document.querySelectorAll('.kl-explorer[data-explorer="fits"] svg')].slice(1).map(svg => {
+  // The colour bar is what stands right of the map's frame (its unfilled rectangle).
+  const frame = [...svg.querySelectorAll('rect')].find(r => r.getAttribute('fill') === 'none').getBoundingClientRect();
+  const box = svg.getBoundingClientRect();
+  const texts = [...svg.querySelectorAll('text')].map(t => ({text: t.textContent, r: t.getBoundingClientRect()}))
+    .filter(t => t.r.left > frame.right);
+  return {texts: texts.map(t => ({text: t.text, left: t.r.left, right: t.r.right, top: t.r.top, bottom: t.r.bottom,
+                                  y: t.r.top + t.r.height / 2})),
+          svg: {left: box.left, right: box.right, top: box.top, bottom: box.bottom}};
+})"""
+
+
+def colour_bar_ticks(page) -> list[dict]:
+    bars = page.evaluate(COLOUR_BARS)
+    for bar in bars:
+        bar["ticks"] = []
+        bar["titles"] = []
+        for t in bar["texts"]:
+            try:
+                bar["ticks"].append((float(t["text"]), t["y"]))
+            except ValueError:
+                bar["titles"].append(t["text"])
+    return bars
+
+
+def check_colour_bars(page, separation: float) -> None:
+    forward_bar, reverse_bar = colour_bar_ticks(page)
+    fit = math.sqrt(0.36 + separation ** 2 / 4)
+    # D(p || q) over the maps' box lies between its minimum, the moment match, and its value at
+    # the corner mu = +-4, sigma = 0.3 (the box's smallest sigma and largest |mu|).
+    forward_range = (kltools.kl(mixture(separation), st.norm(0, fit)), kltools.kl(mixture(separation), st.norm(4, 0.3)))
+    for bar, direction, low, high in ((forward_bar, "D(p ‖ q)", *forward_range),
+                                      (reverse_bar, "D(q ‖ p)", 0.0, math.inf)):
+        values = [v for v, _ in bar["ticks"]]
+        assert len(values) >= 3, bar["texts"]
+        assert all(low <= v <= high for v in values), (direction, values, low, high)
+        assert any(direction in t and "nats" in t for t in bar["titles"]), bar["titles"]
+        # read bottom to top the values grow, evenly in log D (the scale is logarithmic)
+        ordered = sorted(bar["ticks"], key=lambda t: -t[1])
+        assert [v for v, _ in ordered] == sorted(values) and len(set(values)) == len(values), ordered
+        (v0, y0), (v1, y1) = ordered[0], ordered[-1]
+        for v, y in ordered:
+            expected = y0 + (math.log(v) - math.log(v0)) / (math.log(v1) - math.log(v0)) * (y1 - y0)
+            assert abs(y - expected) <= 1.0, (direction, ordered)
+        ticks = sorted((t for t in bar["texts"] if t["text"] not in bar["titles"]), key=lambda t: t["top"])
+        for upper, lower in zip(ticks, ticks[1:]):
+            assert upper["bottom"] <= lower["top"] + 0.5, ("tick labels overlap", upper, lower)
+        for t in bar["texts"]:
+            assert bar["svg"]["left"] <= t["left"] and t["right"] <= bar["svg"]["right"] + 0.5, (t, bar["svg"])
+    # the reverse map's smallest value is its best local minimum, 0.6918 nats at s = 4
+    if separation == 4:
+        assert min(v for v, _ in reverse_bar["ticks"]) >= 0.6918
+
+
+@pytest.mark.parametrize("width", [1280, PHONE_WIDTH])
+def test_colour_bars_are_ticked_in_nats_and_say_what_the_colour_is(browser, site_url, width):
+    """Failed before: each bar had two labels, its ends in log units (-0.6 and 4.7 for the
+    forward map), and no title."""
+    w = Watched(browser, site_url, width=width, height=1600)
+    try:
+        w.host.scroll_into_view_if_needed()
+        check_colour_bars(w.page, 4)
+        for separation in (1, 6):  # the maps are redrawn for a new p
+            w.page.evaluate(SET, [1, 1, separation])
+            check_colour_bars(w.page, separation)
+        w.check_clean()
+    finally:
+        w.close()
 
 
 def test_phone_width_no_horizontal_scroll(browser, site_url):

@@ -2,13 +2,15 @@
 
 Sliders mu_p, sigma_p, mu_q, sigma_q set p = N(mu_p, sigma_p^2) and q = N(mu_q, sigma_q^2); the
 outputs kl_pq, kl_qp and ratio must agree with kltools.kl on the same (browser-clamped) settings to
-1e-6 relative, the SVG must redraw, the sliders must work from the keyboard, and the explorer must
+1e-6 relative, the SVG must redraw, the sliders must work from the keyboard, no slider may move the
+axes (a curve moves only with its own sliders, and stays inside the plot), and the explorer must
 stay on site, fit a phone and be legible in dark mode.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from scipy import stats
@@ -179,6 +181,114 @@ def test_keyboard_moves_a_slider_by_one_step(session):
         values = {n: float(page.locator(f'{ROOT} input[name="{n}"]').input_value()) for n in NAMES}
         assert_close(new_output, kl_normal(values["mu_p"], values["sigma_p"], values["mu_q"], values["sigma_q"]),
                      "after ArrowRight")
+
+
+CURVES = """(root) => {
+  const svg = document.querySelector(root + ' svg');
+  const lines = [...svg.querySelectorAll('line')].map(l => ['x1', 'x2', 'y1', 'y2'].map(a => +l.getAttribute(a)));
+  // The plot is the area between the axes: the y axis is the longest vertical line, and the
+  // horizontal lines (the x axis and the grid) span the plot's width.
+  const vertical = lines.filter(([x1, x2]) => x1 === x2).sort((a, b) => Math.abs(b[3] - b[2]) - Math.abs(a[3] - a[2]))[0];
+  const horizontal = lines.filter(([, , y1, y2]) => y1 === y2);
+  const plot = {left: vertical[0], top: Math.min(vertical[2], vertical[3]), bottom: Math.max(vertical[2], vertical[3]),
+                right: Math.max(...horizontal.map(l => Math.max(l[0], l[1])))};
+  const curves = [...svg.querySelectorAll('path[fill="none"]')].filter(c => c.getAttribute('stroke') !== 'currentColor');
+  const solid = curves.filter(c => !c.getAttribute('stroke-dasharray'));
+  const dashed = curves.filter(c => c.getAttribute('stroke-dasharray'));
+  return {plot, p: solid.map(c => c.getAttribute('d')), q: dashed.map(c => c.getAttribute('d')),
+          xTicks: [...svg.querySelectorAll('.kl-axis text')].map(t => t.textContent)};
+}"""
+
+
+def curves(page) -> dict:
+    """The drawn curves of p (solid) and q (dashed) and the plot area, in the SVG's units."""
+    drawn = page.evaluate(CURVES, ROOT)
+    assert len(drawn["p"]) == 1 and len(drawn["q"]) == 1, drawn
+    drawn["p"], drawn["q"] = drawn["p"][0], drawn["q"][0]
+    return drawn
+
+
+def points(d: str) -> list[tuple[float, float]]:
+    return [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", d)]
+
+
+def assert_inside(drawn: dict, what: str) -> None:
+    plot = drawn["plot"]
+    for letter in "pq":
+        pts = points(drawn[letter])
+        assert pts, drawn[letter]
+        outside = [(x, y) for x, y in pts if not (plot["left"] - 0.01 <= x <= plot["right"] + 0.01
+                                                   and plot["top"] - 0.01 <= y <= plot["bottom"] + 0.01)]
+        assert outside == [], f"{letter}'s curve leaves the plot {plot} at {outside[:3]} ({what})"
+
+
+def test_a_curve_stays_put_while_only_the_other_distributions_sliders_move(session):
+    """Failed before: both axes rescaled to the two curves on every input, so p's path changed
+    (and p seemed to move) whenever q's mean or standard deviation did."""
+    page, _ = session
+    for fixed, moving in (("p", "q"), ("q", "p")):
+        page.evaluate(SET_AND_READ, [ROOT, {"mu_p": 0, "sigma_p": 1, "mu_q": 1, "sigma_q": 2}])
+        start = curves(page)
+        for mu in (-5, -2.5, 0, 1, 3.7, 5):
+            for sigma in (0.2, 0.35, 1, 2.5, 5):
+                read = page.evaluate(SET_AND_READ, [ROOT, {f"mu_{moving}": mu, f"sigma_{moving}": sigma}])
+                drawn = curves(page)
+                assert drawn[fixed] == start[fixed], f"{fixed}'s curve moved at {read}"
+                assert drawn["plot"] == start["plot"] and drawn["xTicks"] == start["xTicks"], read
+                assert_inside(drawn, str(read))
+    # A real drag of q's standard deviation from one end of its track to the other.
+    page.evaluate(SET_AND_READ, [ROOT, {"mu_p": 0, "sigma_p": 1, "mu_q": 1, "sigma_q": 0.2}])
+    start = curves(page)
+    track = page.locator(f'{ROOT} input[name="sigma_q"]').bounding_box()
+    y = track["y"] + track["height"] / 2
+    page.mouse.move(track["x"] + 2, y)
+    page.mouse.down()
+    seen = set()
+    for k in range(1, 21):
+        page.mouse.move(track["x"] + 2 + (track["width"] - 4) * k / 20, y)
+        drawn = curves(page)
+        seen.add(drawn["q"])
+        assert drawn["p"] == start["p"], f"p's curve moved during the drag, step {k}"
+        assert_inside(drawn, f"drag step {k}")
+    page.mouse.up()
+    assert float(page.locator(f'{ROOT} input[name="sigma_q"]').input_value()) == 5 and len(seen) > 10
+
+
+def test_fitting_the_view_is_a_discrete_action(session):
+    """The button fits the axes to the present curves once; afterwards the sliders leave them
+    alone, the curves are clipped to the plot, and a note says when one reaches outside.
+    Failed before: there was no such button (the axes refit on every input)."""
+    page, _ = session
+    page.evaluate(SET_AND_READ, [ROOT, {"mu_p": 0, "sigma_p": 1, "mu_q": 1, "sigma_q": 2}])
+    full = curves(page)
+    note = page.locator(f"{ROOT} .kl-view-note")
+    fit = page.get_by_role("button", name="fit to p and q now")
+    assert fit.count() == 1
+    fit.click()
+    fitted = curves(page)
+    assert fitted["xTicks"] != full["xTicks"] and fitted["p"] != full["p"]
+    assert fit.get_attribute("aria-pressed") == "true"
+    assert_inside(fitted, "fitted view")
+    assert note.text_content() == ""
+    for mu, sigma in ((-4, 3), (2, 0.2), (1, 1.9)):
+        read = page.evaluate(SET_AND_READ, [ROOT, {"mu_q": mu, "sigma_q": sigma}])
+        drawn = curves(page)
+        assert drawn["p"] == fitted["p"] and drawn["xTicks"] == fitted["xTicks"], read
+        clipped = page.evaluate("""(root) => [...document.querySelectorAll(root + ' svg path[stroke-dasharray]')]
+            .filter(c => c.closest('[clip-path]')).length""", ROOT)
+        assert clipped == 1, read
+        if (mu, sigma) != (1, 1.9):
+            assert "q" in note.text_content() and "outside" in note.text_content(), read
+        else:
+            assert note.text_content() == "", read
+    # Keyboard: the buttons are reachable and work from the keyboard.
+    full_button = page.get_by_role("button", name="full range")
+    full_button.focus()
+    page.keyboard.press("Enter")
+    back = curves(page)
+    assert back["xTicks"] == full["xTicks"] and full_button.get_attribute("aria-pressed") == "true"
+    page.evaluate(SET_AND_READ, [ROOT, {"mu_q": 1, "sigma_q": 2}])
+    assert curves(page)["p"] == full["p"] and note.text_content() == ""
 
 
 def test_no_errors_and_no_foreign_requests(session, site_url):

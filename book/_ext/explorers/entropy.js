@@ -13,21 +13,17 @@ Formulas (x = 1..n, p normalized)
   maximum   H(p) <= log2 n, with equality exactly for the uniform p(x) = 1/n
 
 Exact semantics of the controls
-  The state is the values the sliders hold: each p(i) slider is an <input type="range">,
-  min 0, max 1, step 0.001, so it holds an integer number k(i) of thousandths, and the k(i)
-  always sum to exactly 1000 (the slider values sum to 1 up to the rounding of decimals).
-  When slider i changes to k(i) (the value after the browser clamps it to its range and step),
-  the others j != i share the remainder R = 1000 - k(i) in proportion to their previous values
-  k(j) (equally if all of them are 0): the exact share R k(j) / sum_{l != i} k(l) is rounded by
-  the largest-remainder (Hamilton) method: every j gets the floor of its share, and the
-  thousandths still missing go one each to the largest fractional parts (ties: lower index
-  first). So each slider shows its normalized probability rounded down or up to its step (never
-  more than one step off, a zero stays zero) and the sum stays exactly 1.
-  Changing n (or pressing "uniform") sets the uniform distribution rounded the same way:
-  1000/n thousandths each, the leftover ones to the lowest outcomes (n = 6: 0.167 four times,
-  0.166 twice, so H is 2.584957 bits there, just below log2 6 = 2.584963).
-  Every number shown is computed from the values read back from the sliders, v(i), normalized
-  in floating point by their sum: p(i) = v(i) / sum_j v(j).
+  The state is the probabilities p(1), ..., p(n) themselves, kept as floating-point numbers that
+  sum to 1; the sliders and the p(x) values beside them show them rounded to the sliders' step,
+  0.001 (the explorer says so below the sliders). H, the surprises and the chart are computed
+  from the unrounded probabilities.
+  When slider i changes to v (the value after the browser clamps it to [0, 1] and its step),
+  p(i) = v and the others j != i are rescaled in proportion, p(j) <- p(j) (1 - v) / S with
+  S = sum_{l != i} p(l), so that they still sum to 1 and a zero stays zero; if S = 0 they share
+  1 - v equally. Nothing is rounded, so a distribution that is uniform on the other outcomes
+  stays exactly uniform there.
+  Changing n (or pressing "uniform") sets p(x) = 1/n exactly, so H(p) = log2 n: the default
+  (n = 6) shows H = 2.584963 bits, equal to the maximum (the sliders show 1/6 as 0.167).
   Dragging a bar (pointer events: mouse, pen or touch) sets that outcome's slider to the
   probability at the pointer's height, rounded to the step, and fires the slider's input event,
   so a drag is exactly a slider input.
@@ -36,7 +32,7 @@ Contract (book/_ext/explorers.py; tests/browser/test_explorer_entropy.py)
   Fills every <div class="kl-explorer" data-explorer="entropy">, does nothing without one.
   Inputs (type range, visible label, update on "input"):
     n        "number of outcomes", 4..6, step 1, default 6
-    p1..pn   "p(1)".."p(n)", 0..1, step 0.001 (only n of them exist)
+    p1..pn   "p(1)".."p(n)", 0..1, step 0.001 (only n of them exist); value: p(i) rounded to the step
   Outputs (<output>, text = the number alone, 7 significant digits):
     entropy_bits   H(p) in bits ("0" for a certain outcome)
     max_bits       log2 n in bits
@@ -46,7 +42,7 @@ Contract (book/_ext/explorers.py; tests/browser/test_explorer_entropy.py)
 */
 (function () {
   'use strict';
-  var STEPS = 1000;                 // slider step 0.001: values are k / 1000
+  var STEPS = 1000;                 // slider step 0.001: slider values are k / 1000
   var NS = 'http://www.w3.org/2000/svg';
   var MINUS = '\u2212', SUB2 = '\u2082', INF = '\u221e';
   // Chart geometry in viewBox units.
@@ -61,24 +57,6 @@ Contract (book/_ext/explorers.py; tests/browser/test_explorer_entropy.py)
     if (text !== undefined) e.textContent = text;
     if (parent) parent.appendChild(e);
     return e;
-  }
-
-  // Split `total` into integers proportional to `weights` (all equal if they sum to 0) by the
-  // largest-remainder method; ties go to the lower index. Exact integer arithmetic.
-  function hamilton(total, weights) {
-    var w = weights.slice(), W = 0, i;
-    for (i = 0; i < w.length; i++) W += w[i];
-    if (W === 0) { w = w.map(function () { return 1; }); W = w.length; }
-    var out = [], rem = [], used = 0;
-    for (i = 0; i < w.length; i++) {
-      out.push(Math.floor(total * w[i] / W));
-      rem.push(total * w[i] - out[i] * W);
-      used += out[i];
-    }
-    var order = w.map(function (_, j) { return j; });
-    order.sort(function (a, b) { return rem[b] - rem[a] || a - b; });
-    for (i = 0; i < total - used; i++) out[order[i]] += 1;
-    return out;
   }
 
   function fmt(x) {
@@ -124,14 +102,17 @@ Contract (book/_ext/explorers.py; tests/browser/test_explorer_entropy.py)
       'grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr)); margin-top: 0.75rem'}, root);
     make('p', {style: 'font-size: 0.85rem; margin: 0.5rem 0 0; opacity: 0.85'}, root,
       'Drag a bar or move a slider: the other probabilities are rescaled in proportion so ' +
-      'that they still sum to 1.');
+      'that they still sum to 1. The sliders and the values of p(x) beside them are rounded ' +
+      'to 0.001 (1/6 shows as 0.167); the entropy, the surprises and the bars use the ' +
+      'unrounded probabilities.');
 
-    var sliders = [], shows = [], surprises = [], drag = -1;
+    // The state: the unrounded probabilities. The sliders only show them (rounded to their step).
+    var probs = [], sliders = [], shows = [], surprises = [], drag = -1;
 
     function setUniform(n) {
       grid.textContent = '';
       sliders = []; shows = []; surprises = [];
-      var ks = hamilton(STEPS, new Array(n).fill(1));
+      probs = new Array(n).fill(1 / n);
       for (var i = 0; i < n; i++) {
         var box = make('div', {}, grid);
         var label = make('label', {'for': id + '-p' + (i + 1)}, box);
@@ -139,7 +120,7 @@ Contract (book/_ext/explorers.py; tests/browser/test_explorer_entropy.py)
         shows.push(make('b', {}, span));
         var input = make('input', {type: 'range', name: 'p' + (i + 1), id: id + '-p' + (i + 1),
           min: '0', max: '1', step: '0.001'}, box);
-        input.value = (ks[i] / STEPS).toFixed(3);
+        input.value = probs[i].toFixed(3);
         input.addEventListener('input', onSlider.bind(null, i));
         sliders.push(input);
         var line = make('span', {style: 'font-size: 0.8rem'}, box, 'surprise ');
@@ -151,42 +132,41 @@ Contract (book/_ext/explorers.py; tests/browser/test_explorer_entropy.py)
       render();
     }
 
-    function thousandths() {
-      return sliders.map(function (s) { return Math.round(Number(s.value) * STEPS); });
-    }
-
     function onSlider(i) {
-      var k = thousandths(), others = [], j;
-      for (j = 0; j < k.length; j++) if (j !== i) others.push(k[j]);
-      var share = hamilton(STEPS - k[i], others);
-      for (j = 0; j < k.length; j++) {
-        if (j !== i) sliders[j].value = (share.shift() / STEPS).toFixed(3);
+      var v = Number(sliders[i].value), others = 0, j;
+      for (j = 0; j < probs.length; j++) if (j !== i) others += probs[j];
+      var scale = (1 - v) / others;
+      for (j = 0; j < probs.length; j++) {
+        if (j === i) continue;
+        probs[j] = others > 0 ? probs[j] * scale : (1 - v) / (probs.length - 1);
+        sliders[j].value = probs[j].toFixed(3);
       }
+      probs[i] = v;
       render();
     }
 
     function render() {
-      var n = sliders.length, v = sliders.map(function (s) { return Number(s.value); });
-      var total = v.reduce(function (a, b) { return a + b; }, 0);
-      var p = v.map(function (x) { return x / total; });
+      var n = probs.length;
+      var total = probs.reduce(function (a, b) { return a + b; }, 0);
+      var p = probs.map(function (x) { return x / total; });
       var H = 0, s = [];
       p.forEach(function (x) {
         if (x > 0) H -= x * Math.log2(x);
         s.push(x > 0 ? Math.max(0, -Math.log2(x)) : Infinity);
       });
-      H = Math.max(0, H);
       var hmax = Math.log2(n);
+      H = Math.min(hmax, Math.max(0, H));  // true bounds; rounding could step past them by an ulp
       hOut.textContent = fmt(H);
       maxOut.textContent = fmt(hmax);
       for (var i = 0; i < n; i++) {
-        shows[i].textContent = v[i].toFixed(3);
+        shows[i].textContent = p[i].toFixed(3);
         surprises[i].textContent = fmt(s[i]);
       }
       svg.setAttribute('aria-label', 'Bar chart of the probabilities p(x) of ' + n +
         ' outcomes with each outcome\'s surprise ' + MINUS + 'log' + SUB2 + ' p(x) in bits above ' +
         'its bar, and the entropy H(p) = ' + H.toFixed(3) + ' bits as a bar against its maximum log' +
         SUB2 + ' n = ' + hmax.toFixed(3) + ' bits, a dashed line.');
-      chartG.innerHTML = chart(n, v, s, H, hmax);
+      chartG.innerHTML = chart(n, p, s, H, hmax);
     }
 
     function chart(n, v, s, H, hmax) {

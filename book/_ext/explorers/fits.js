@@ -3,11 +3,12 @@
  *
  * What it shows. p = 0.5 N(-s/2, 0.6^2) + 0.5 N(s/2, 0.6^2) (the chapter's s = 4) and
  * q = N(mu, sigma^2). The densities plot draws p and q; two heat maps over the box
- * mu in [-4, 4], sigma in [0.3, 4] show log D(p || q) and log D(q || p), with the reader's q as a
- * ring and the fits as crosses: forward by moment matching, mu = 0, sigma = sqrt(0.36 + s^2/4)
- * (2.088 for s = 4); reverse at the local minima of D(q || p), found as the strict local minima
- * of the map's 41 x 31 grid, each refined by Nelder-Mead in (mu, log sigma) (for s = 4:
- * (+-1.9971, 0.6049) with 0.6918 nats and (0, 1.7903) with 1.1384 nats).
+ * mu in [-4, 4], sigma in [0.3, 4] show D(p || q) and D(q || p) on a logarithmic colour scale,
+ * with the reader's q as a ring and the fits as crosses: forward by moment matching, mu = 0,
+ * sigma = sqrt(0.36 + s^2/4) (2.088 for s = 4); reverse at the local minima of D(q || p), found
+ * as the strict local minima of the map's 41 x 31 grid, each refined by Nelder-Mead in
+ * (mu, log sigma) (for s = 4: (+-1.9971, 0.6049) with 0.6918 nats and (0, 1.7903) with
+ * 1.1384 nats).
  *
  * Formulas. log p(x) = log 0.5 + logsumexp of the two component log-densities (stable for any x).
  * Readouts, in nats, by composite 8-point Gauss-Legendre quadrature (400 panels on [-12, 12]):
@@ -17,6 +18,19 @@
  *   D(p || q) = -h(p) + log(2 pi)/2 + log sigma + (Var_p + mu^2) / (2 sigma^2),  Var_p = 0.36 + s^2/4,
  * with h(p) by the same quadrature; the reverse one by a cheaper quadrature (80 panels x 6 points).
  * Maps are recomputed on load and when s changes; mu and sigma only move the ring.
+ *
+ * Colour. A cell's colour is ramp(sqrt(u)), u = (log D - lo) / (hi - lo), lo and hi the smallest
+ * and largest log D on that map's grid (the square root gives more colours to the basins). Each
+ * map's colour bar is a logarithmic axis of D (position proportional to u, the colour at u as in
+ * the cells), titled with the quantity and its direction ("D(p ‖ q), nats, log scale") and ticked
+ * in nats, not in log units: the values 1, 5, 2 x 10^k inside [e^lo, e^hi], in that order of
+ * preference, each kept when 13 units from the ticks already kept; if fewer than 3 fit, finer
+ * steps (1.5, 2.5, 3, 4, 6, 7, 8, 9 x 10^k) and then the two ends.
+ *
+ * Clicking or tapping a point of a map puts q there: mu and sigma are set to the point's values,
+ * rounded to the sliders' steps and clamped to their ranges, and each slider fires its "input"
+ * event, so a click is exactly a slider input (a mouse can also drag the ring). The keyboard
+ * reaches the same settings through the sliders.
  *
  * Contract. Fills <div class="kl-explorer" data-explorer="fits">. Inputs: range inputs named
  * "mu" [-4, 4] step 0.05, "sigma" [0.3, 4] step 0.05, "separation" [1, 6] step 0.1.
@@ -152,6 +166,36 @@
     return 'rgb(' + RAMP[i].map((c, k) => Math.round(c + f * (RAMP[i + 1][k] - c))).join(',') + ')';
   }
   const P_COLOUR = '#d9480f', Q_COLOUR = '#1c7ed6';
+  // Map geometry in viewBox units: the frame, then the colour bar, its ticks and its title.
+  const MAP_W = 352, M = { x0: 46, x1: 278, y0: 26, y1: 250 }, BAR_X = 286, BAR_W = 9;
+
+  // Colour-bar ticks in the quantity's own units: values v in [e^lo, e^hi] at the fraction
+  // u = (log v - lo) / (hi - lo) of the bar, kept when at least `gap` bar units from every kept
+  // tick, the rounder values considered first.
+  function barTicks(lo, hi, length, gap) {
+    const vMin = Math.exp(lo), vMax = Math.exp(hi), at = v => (Math.log(v) - lo) / (hi - lo) * length;
+    const k0 = Math.floor(Math.log10(vMin)), k1 = Math.ceil(Math.log10(vMax));
+    const candidates = mantissas => {
+      const out = [];
+      for (const m of mantissas) for (let k = k0; k <= k1; k++) {
+        const v = m * 10 ** k;
+        if (v >= vMin && v <= vMax) out.push(v);
+      }
+      return out;
+    };
+    const kept = [];
+    const offer = vs => { for (const v of vs) if (kept.every(u => Math.abs(at(u) - at(v)) >= gap)) kept.push(v); };
+    offer(candidates([1])); offer(candidates([5])); offer(candidates([2]));
+    if (kept.length < 3) offer(candidates([1.5, 3, 4, 6, 7, 8, 9, 2.5]));
+    if (kept.length < 3) offer([vMin, vMax]);
+    return kept.sort((a, b) => a - b).map(v => ({ v, u: at(v) / length }));
+  }
+  // A tick value as a plain decimal (0.002, 1.5, 20): no exponent, no trailing zeros.
+  function tickText(v) {
+    if (v >= 1) return String(+v.toPrecision(3));
+    const decimals = Math.min(12, 1 - Math.floor(Math.log10(v)) + 1);
+    return String(+v.toFixed(decimals));
+  }
   const fmt = v => (Math.abs(v) < 1e-3 ? v.toExponential(6) : v.toPrecision(8));
 
   function el(tag, attrs, parent) {
@@ -215,12 +259,13 @@
     };
     const dens = mkSvg(640, 265, '100%', 'Densities of the two-bump mixture p and the normal q against x');
     const maps = [
-      mkSvg(330, 300, '260px', 'Heat map of log D(p ‖ q) over q’s mean μ and standard deviation σ, with q and the forward fit marked'),
-      mkSvg(330, 300, '260px', 'Heat map of log D(q ‖ p) over q’s mean μ and standard deviation σ, with q and the reverse local minima marked'),
+      mkSvg(MAP_W, 300, '260px', 'Heat map of D(p ‖ q) in nats, on a logarithmic colour scale, over q’s mean μ and standard deviation σ, with q and the forward fit marked; click or tap the map to move q there'),
+      mkSvg(MAP_W, 300, '260px', 'Heat map of D(q ‖ p) in nats, on a logarithmic colour scale, over q’s mean μ and standard deviation σ, with q and the reverse local minima marked; click or tap the map to move q there'),
     ];
     const note = document.createElement('p');
     note.style.cssText = 'font-size:0.85rem;margin:0.25rem 0 0';
-    note.textContent = 'Maps: colour is log D in nats (dark = small); ring = your q; crosses = fits ' +
+    note.textContent = 'Maps: colour is the divergence in nats on a logarithmic scale (dark = small; ' +
+      'values on each colour bar); ring = your q, click or tap a map to move q there; crosses = fits ' +
       '(forward: moment matching; reverse: local minima of D(q ‖ p)).';
     host.appendChild(note);
 
@@ -246,12 +291,14 @@
     layoutDensity();
 
     // Map frames.
-    const M = { x0: 46, x1: 278, y0: 26, y1: 250 };
     const mX = m => M.x0 + (m - MU[0]) / (MU[1] - MU[0]) * (M.x1 - M.x0);
     const mY = s => M.y1 - (s - SIG[0]) / (SIG[1] - SIG[0]) * (M.y1 - M.y0);
     const mapParts = maps.map((svg, k) => {
-      text(svg, (M.x0 + M.x1) / 2, 16, k ? 'log D(q ‖ p): reverse' : 'log D(p ‖ q): forward', { 'text-anchor': 'middle', 'font-weight': 600 });
-      const cells = el('g', { 'shape-rendering': 'crispEdges' }, svg), bar = el('g', {}, svg), frame = el('g', {}, svg), marks = el('g', {}, svg), ring = el('g', {}, svg);
+      text(svg, (M.x0 + M.x1) / 2, 16, k ? 'reverse D(q ‖ p)' : 'forward D(p ‖ q)', { 'text-anchor': 'middle', 'font-weight': 600 });
+      const cells = el('g', { 'shape-rendering': 'crispEdges', style: 'cursor: crosshair' }, svg), bar = el('g', { 'class': 'kl-colour-bar' }, svg), frame = el('g', {}, svg), marks = el('g', {}, svg), ring = el('g', {}, svg);
+      const barTitle = (k ? 'D(q ‖ p)' : 'D(p ‖ q)') + ', nats, log scale';
+      text(svg, MAP_W - 6, (M.y0 + M.y1) / 2, barTitle, { 'text-anchor': 'middle', 'font-size': 11, 'class': 'kl-colour-bar-title',
+        transform: `rotate(-90 ${MAP_W - 6} ${(M.y0 + M.y1) / 2})` });
       el('rect', { x: M.x0, y: M.y0, width: M.x1 - M.x0, height: M.y1 - M.y0, fill: 'none', stroke: 'currentColor' }, frame);
       for (const v of [-4, -2, 0, 2, 4]) {
         el('path', { d: `M${mX(v)},${M.y1}v4`, stroke: 'currentColor' }, frame);
@@ -283,12 +330,16 @@
           el('rect', { x: x.toFixed(2), y: y.toFixed(2), width: (x2 - x + 0.4).toFixed(2), height: (y2 - y + 0.4).toFixed(2),
             fill: colour(Math.sqrt((v - lo) / (hi - lo))) }, part.cells);
         }));
-        for (let b = 0; b < 20; b++) {
-          el('rect', { x: 288, y: (M.y1 - (b + 1) * (M.y1 - M.y0) / 20).toFixed(2), width: 9, height: ((M.y1 - M.y0) / 20 + 0.4).toFixed(2),
-            fill: colour(Math.sqrt((b + 0.5) / 20)) }, part.bar);
+        // The bar is an axis of u from 0 (bottom) to 1: 40 bands, each its midpoint's colour.
+        for (let b = 0; b < 40; b++) {
+          el('rect', { x: BAR_X, y: (M.y1 - (b + 1) * (M.y1 - M.y0) / 40).toFixed(2), width: BAR_W, height: ((M.y1 - M.y0) / 40 + 0.4).toFixed(2),
+            fill: colour(Math.sqrt((b + 0.5) / 40)) }, part.bar);
         }
-        text(part.bar, 300, M.y1 - 2, lo.toFixed(1), { 'font-size': 11 });
-        text(part.bar, 300, M.y0 + 9, hi.toFixed(1), { 'font-size': 11 });
+        for (const { v, u } of barTicks(lo, hi, M.y1 - M.y0, 13)) {
+          const y = M.y1 - u * (M.y1 - M.y0);
+          el('path', { d: `M${BAR_X + BAR_W},${y.toFixed(2)}h3`, stroke: 'currentColor' }, part.bar);
+          text(part.bar, BAR_X + BAR_W + 5, (y + 4).toFixed(2), tickText(v), { 'font-size': 11, 'class': 'kl-colour-tick', 'data-value': String(v) });
+        }
         for (const [m, s] of (k ? res.rFits : res.fFits)) marker(part.marks, mX(m), mY(s), 'cross');
       });
       host.dataset.forwardGridMinima = JSON.stringify(res.fMin);
@@ -332,6 +383,44 @@
       }
     }
     for (const k in inputs) inputs[k].inp.addEventListener('input', update);
+
+    // A click or tap on a map puts q at that point, through the sliders (a mouse may also drag).
+    const snap = (value, inp) => {
+      const min = +inp.min, max = +inp.max, step = +inp.step;
+      return String(+Math.min(max, Math.max(min, min + Math.round((value - min) / step) * step)).toFixed(2));
+    };
+    function placeAt(svg, event, dragged) {
+      const m = svg.getScreenCTM();
+      if (!m) return false;
+      const pt = svg.createSVGPoint();
+      pt.x = event.clientX; pt.y = event.clientY;
+      const { x, y } = pt.matrixTransform(m.inverse());
+      if (!dragged && (x < M.x0 - 3 || x > M.x1 + 3 || y < M.y0 - 3 || y > M.y1 + 3)) return false;
+      const mu = MU[0] + (x - M.x0) / (M.x1 - M.x0) * (MU[1] - MU[0]);
+      const sigma = SIG[0] + (M.y1 - y) / (M.y1 - M.y0) * (SIG[1] - SIG[0]);
+      for (const [name, value] of [['mu', mu], ['sigma', sigma]]) {
+        const inp = inputs[name].inp, v = snap(value, inp);
+        if (+inp.value === +v) continue;
+        inp.value = v;
+        inp.dispatchEvent(new Event('input', { bubbles: true }));
+      }
+      return true;
+    }
+    for (const svg of maps) {
+      let dragging = null;
+      svg.addEventListener('click', e => placeAt(svg, e));
+      // Touch keeps scrolling the page; a tap still arrives as a click.
+      svg.addEventListener('pointerdown', e => {
+        if (e.pointerType === 'touch' || e.button !== 0 || !placeAt(svg, e)) return;
+        dragging = e.pointerId;
+        try { svg.setPointerCapture(e.pointerId); } catch (err) { /* pointer already gone */ }
+        e.preventDefault();
+      });
+      svg.addEventListener('pointermove', e => { if (e.pointerId === dragging) placeAt(svg, e, true); });
+      const stop = e => { if (e.pointerId === dragging) dragging = null; };
+      svg.addEventListener('pointerup', stop);
+      svg.addEventListener('pointercancel', stop);
+    }
     window.addEventListener('resize', () => { if (layoutDensity()) update(); });
     update();
   }

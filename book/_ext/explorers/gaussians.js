@@ -5,9 +5,21 @@
  *   Four sliders set p = N(mu_p, sigma_p^2) and q = N(mu_q, sigma_q^2) (means in [-5, 5],
  *   step 0.1; standard deviations in [0.2, 5], step 0.05; start at the chapter's example
  *   p = N(0, 1), q = N(1, 2^2)). An SVG draws both densities (p solid, q dashed, distinct
- *   colours, legend; x axis "x", y axis "density"; both axes rescale to the two curves), and the
- *   readout gives D(p || q), D(q || p) in nats and their ratio D(p || q)/D(q || p), so that a
- *   reader can look for a pair whose two directions differ tenfold.
+ *   colours, legend; x axis "x", y axis "density"), and the readout gives D(p || q), D(q || p)
+ *   in nats and their ratio D(p || q)/D(q || p), so that a reader can look for a pair whose two
+ *   directions differ tenfold.
+ *
+ * Axes that stay put
+ *   No slider moves the axes, so a curve moves on screen only when its own sliders change. The
+ *   view starts as the full range, fixed from the sliders' extreme values: x in [-15, 15]
+ *   (the extreme means -+5 widened by 2 of the largest standard deviation, 5, beyond which no
+ *   density exceeds 0.011, a pixel or two) and density in [0, 2.1] (the tallest peak is
+ *   1/(0.2 sqrt(2 pi)) = 1.995), so both curves are whole inside the plot at every setting.
+ *   The button "fit to p and q now" fits the view to the present curves once (x over both
+ *   mu -+ 4 sigma, density up to the higher peak), a discrete action; from then on the sliders
+ *   again leave the axes alone, the curves are clipped to the plot area, and a note says when
+ *   a curve reaches outside the view. "full range" goes back to the fixed full view. The button
+ *   of the view in use is aria-pressed="true".
  *
  * Formula (closed form, in nats)
  *   D(N(m1, s1^2) || N(m2, s2^2)) = log(s2/s1) + (s1^2 + (m1 - m2)^2)/(2 s2^2) - 1/2.
@@ -23,8 +35,10 @@
  *   Fills every <div class="kl-explorer" data-explorer="gaussians"> on the page, does nothing
  *   without one. Inputs: <input type="range"> named mu_p, sigma_p, mu_q, sigma_q, each inside a
  *   visible <label>. Outputs: <output> named kl_pq, kl_qp, ratio whose text is the number alone
- *   (toPrecision(7)); all update on the "input" event. The readout is aria-live="polite"; the
- *   SVG has role="img" and an aria-label naming both distributions. Colours come from
+ *   (toPrecision(7)); all update on the "input" event. Buttons "full range" and "fit to p and q
+ *   now" choose the view (above); the note beside them is aria-live. The readout is
+ *   aria-live="polite"; the SVG has role="img" and an aria-label naming both distributions, its
+ *   curves carry the classes kl-curve-p / kl-curve-q. Colours come from
  *   currentColor (the theme's text colour, light and dark) and two line colours readable on
  *   both backgrounds. No library, no network.
  */
@@ -40,6 +54,7 @@
     { name: "mu_q", sym: "μ", sub: "q", what: "mean of q", min: -5, max: 5, step: 0.1, value: 1, digits: 1 },
     { name: "sigma_q", sym: "σ", sub: "q", what: "std. deviation of q", min: 0.2, max: 5, step: 0.05, value: 2, digits: 2 }
   ];
+  var FULL_VIEW = { lo: -15, hi: 15, ymax: 2.1, full: true };
   var counter = 0;
 
   /* u - log1p(u) >= 0 for u > -1, with relative accuracy near u = 0. */
@@ -123,6 +138,16 @@
       }, label);
     });
 
+    var viewBar = html("div", { "class": "kl-view", style: "display: flex; flex-wrap: wrap; align-items: center; " +
+      "gap: 0.25rem 0.5rem; margin-top: 0.5rem; font-size: 0.9rem" }, root);
+    html("span", { text: "axes:" }, viewBar);
+    var fullButton = html("button", { type: "button", "class": "btn btn-sm btn-outline-secondary", name: "full_view",
+      text: "full range" }, viewBar);
+    var fitButton = html("button", { type: "button", "class": "btn btn-sm btn-outline-secondary", name: "fit_view",
+      text: "fit to p and q now" }, viewBar);
+    var viewNote = html("span", { "class": "kl-view-note", "aria-live": "polite" }, viewBar);
+    var view = FULL_VIEW;
+
     var svg = el("svg", { role: "img", "aria-labelledby": id + "-title", style: "margin-top: 0.5rem" }, root);
     var title = el("title", { id: id + "-title" }, svg);
     var plot = el("g", {}, svg);
@@ -157,10 +182,8 @@
       svg.setAttribute("font-size", font);
       while (plot.firstChild) plot.removeChild(plot.firstChild);
 
-      var lo = Math.min(v.mu_p - 4 * v.sigma_p, v.mu_q - 4 * v.sigma_q);
-      var hi = Math.max(v.mu_p + 4 * v.sigma_p, v.mu_q + 4 * v.sigma_q);
+      var lo = view.lo, hi = view.hi, ymax = view.ymax;
       var xs = niceStep(hi - lo, small ? 5 : 8);
-      var ymax = Math.max(density(0, 0, v.sigma_p), density(0, 0, v.sigma_q)) * 1.06;
       var ys = niceStep(ymax, small ? 4 : 5);
       function X(x) { return m.left + (x - lo) / (hi - lo) * pw; }
       function Y(y) { return m.top + ph - y / ymax * ph; }
@@ -187,25 +210,35 @@
         transform: "translate(" + (font + 1) + "," + (m.top + ph / 2) + ") rotate(-90)"
       }, axis).textContent = "density";
 
-      // Curves: a uniform grid plus the two means (so the peaks are drawn at their height)
-      var n = Math.max(300, Math.round(pw * 1.5)), pts = [], i;
-      for (i = 0; i <= n; i++) pts.push(lo + (hi - lo) * i / n);
-      pts.push(v.mu_p, v.mu_q);
-      pts.sort(function (a, b) { return a - b; });
-      function curve(mu, sd, color, dash) {
+      // The plot area; a fitted view clips the curves to it (the full view never needs to).
+      var clipId = id + "-clip";
+      var defs = el("defs", {}, plot);
+      el("rect", { x: m.left, y: m.top, width: pw, height: ph }, el("clipPath", { id: clipId }, defs));
+      el("rect", { "class": "kl-plot-area", x: m.left, y: m.top, width: pw, height: ph, fill: "none", stroke: "none" }, plot);
+      var curves = el("g", { "clip-path": "url(#" + clipId + ")" }, plot);
+
+      // Curves: each on a uniform grid plus its own mean (so its peak is drawn at its height);
+      // a curve's points depend only on its own parameters and the view.
+      var n = Math.max(300, Math.round(pw * 1.5));
+      function curve(mu, sd, color, dash, letter) {
+        var pts = [], i;
+        for (i = 0; i <= n; i++) pts.push(lo + (hi - lo) * i / n);
+        if (mu > lo && mu < hi) pts.push(mu);
+        pts.sort(function (a, b) { return a - b; });
         var d = "M" + X(pts[0]).toFixed(2) + "," + Y(0).toFixed(2);
         for (var j = 0; j < pts.length; j++) {
           d += "L" + X(pts[j]).toFixed(2) + "," + Y(density(pts[j], mu, sd)).toFixed(2);
         }
         var line = d;
         d += "L" + X(pts[pts.length - 1]).toFixed(2) + "," + Y(0).toFixed(2) + "Z";
-        el("path", { d: d, fill: color, "fill-opacity": 0.12, stroke: "none" }, plot);
-        var attrs = { d: line.replace(/^M[^L]*L/, "M"), fill: "none", stroke: color, "stroke-width": 2.5, "stroke-linejoin": "round" };
+        el("path", { d: d, fill: color, "fill-opacity": 0.12, stroke: "none", "class": "kl-area-" + letter }, curves);
+        var attrs = { d: line.replace(/^M[^L]*L/, "M"), fill: "none", stroke: color, "stroke-width": 2.5,
+          "stroke-linejoin": "round", "class": "kl-curve-" + letter };
         if (dash) attrs["stroke-dasharray"] = "7 4";
-        el("path", attrs, plot);
+        el("path", attrs, curves);
       }
-      curve(v.mu_p, v.sigma_p, COLOR_P, false);
-      curve(v.mu_q, v.sigma_q, COLOR_Q, true);
+      curve(v.mu_p, v.sigma_p, COLOR_P, false, "p");
+      curve(v.mu_q, v.sigma_q, COLOR_Q, true, "q");
 
       // Legend, above the plot area, right-aligned
       var legend = el("g", { fill: "currentColor" }, plot);
@@ -224,8 +257,31 @@
 
       title.textContent = "Densities of p = N(" + v.mu_p + ", " + v.sigma_p + "²), solid, and q = N(" +
         v.mu_q + ", " + v.sigma_q + "²), dashed, for x from " + tickLabel(lo, xs / 10) + " to " +
-        tickLabel(hi, xs / 10) + ".";
+        tickLabel(hi, xs / 10) + (view.full ? " (full range)." : " (fitted view).");
+
+      var outside = [];
+      if (!view.full) {
+        [["p", v.mu_p, v.sigma_p], ["q", v.mu_q, v.sigma_q]].forEach(function (c) {
+          if (c[1] - 4 * c[2] < lo || c[1] + 4 * c[2] > hi || density(0, 0, c[2]) > ymax) outside.push(c[0]);
+        });
+      }
+      viewNote.textContent = outside.length ? outside.join(" and ") + " reach" + (outside.length > 1 ? "" : "es") +
+        " outside this view: fit it again or show the full range" : "";
+      fullButton.setAttribute("aria-pressed", String(view.full));
+      fitButton.setAttribute("aria-pressed", String(!view.full));
     }
+
+    /* The view around the present curves: x over both mu -+ 4 sigma, density up to the higher peak. */
+    function fittedView(v) {
+      return {
+        lo: Math.min(v.mu_p - 4 * v.sigma_p, v.mu_q - 4 * v.sigma_q),
+        hi: Math.max(v.mu_p + 4 * v.sigma_p, v.mu_q + 4 * v.sigma_q),
+        ymax: Math.max(density(0, 0, v.sigma_p), density(0, 0, v.sigma_q)) * 1.06,
+        full: false
+      };
+    }
+    fitButton.addEventListener("click", function () { view = fittedView(values()); draw(values()); });
+    fullButton.addEventListener("click", function () { view = FULL_VIEW; draw(values()); });
 
     function update() {
       var v = values();
