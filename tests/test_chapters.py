@@ -196,6 +196,8 @@ def test_the_per_run_check_reports_timestamps_and_split_streams():
 # characters, and PEP 8's 79 leaves room; longer lines scroll sideways, and what scrolls out of
 # view is usually the end of a print() that says what an output means.
 LONGEST_CODE_LINE = 79
+# A solution sits in a box with its own padding, where 74 characters fit.
+LONGEST_SOLUTION_CODE_LINE = 74
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*(\S*)")
 
 
@@ -204,14 +206,18 @@ def long_code_lines(text: str, name: str) -> list[str]:
 
     Code cells are ```{code-cell} fences; plain fences (```python, ```bash, or none) are code
     shown as it is. Other directives (exercises, theorems, eval-rst) hold prose or markup, whose
-    lines the renderer wraps.
+    lines the renderer wraps. Between {solution-start} and {solution-end} the limit is
+    LONGEST_SOLUTION_CODE_LINE.
     """
     problems = []
     closing = None
+    in_solution = False
     for line_number, line in enumerate(text.split("\n"), start=1):
         if closing is None:
             fence = FENCE.match(line)
             if fence:
+                if fence.group(2).startswith(("{solution-start}", "{solution-end}")):
+                    in_solution = fence.group(2).startswith("{solution-start}")
                 is_code = fence.group(2).startswith("{code-cell}") or "{" not in fence.group(2)
                 closing, in_options, first = fence.group(1), False, True
             continue
@@ -227,7 +233,8 @@ def long_code_lines(text: str, name: str) -> list[str]:
             in_options = line != "---"
             continue
         first = first and line.startswith(":")
-        if is_code and not first and len(line) > LONGEST_CODE_LINE:
+        longest = LONGEST_SOLUTION_CODE_LINE if in_solution else LONGEST_CODE_LINE
+        if is_code and not first and len(line) > longest:
             problems.append(f"{name}:{line_number}: {len(line)} characters")
     return problems
 
@@ -270,10 +277,21 @@ def test_the_code_line_check_reports_long_code_and_not_long_prose():
         "````{prf:proof}",
         too_long[:-1],  # 79 characters: fits, and in a directive anyway
         "````",
+        "```{solution-start} ex-planted",
+        "```",
+        "```{code-cell} ipython3",
+        too_long[:74],  # line 29: fits a solution
+        too_long[:75],  # line 30
+        "```",
+        "```{solution-end}",
+        "```",
+        "```{code-cell} ipython3",
+        too_long[:79],  # line 35: fits outside a solution again
+        "```",
     ])
     assert long_code_lines(text, "planted.md") == [
         "planted.md:5: 80 characters", "planted.md:15: 80 characters",
-        "planted.md:21: 80 characters",
+        "planted.md:21: 80 characters", "planted.md:30: 75 characters",
     ]
 
 
