@@ -8,6 +8,10 @@ silently stopped looking fails too.
 from __future__ import annotations
 
 import importlib.util
+import io
+import re
+import sys
+import tokenize
 from pathlib import Path
 
 import jupytext
@@ -18,9 +22,17 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 
-_spec = importlib.util.spec_from_file_location("book_notebooks", BOOK / "_tools" / "notebooks.py")
-notebooks = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(notebooks)
+
+
+def _load_book_module(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+notebooks = _load_book_module("book_notebooks", BOOK / "_tools" / "notebooks.py")
 
 PAIRS = notebooks.chapter_pairs()
 PAIR_IDS = [text.stem for text, _ in PAIRS]
@@ -178,3 +190,201 @@ def test_the_per_run_check_reports_timestamps_and_split_streams():
     executed.metadata["language_info"]["version"] = "3.11.7"
     code.outputs = [nbformat.v4.new_output("stream", name="stdout", text=line) for line in "ab"]
     assert len(per_run_differences(executed)) == 3
+
+
+# Code in the book is read in a column: at 1280 px the site's code font (13 px monospace) fits 81
+# characters, and PEP 8's 79 leaves room; longer lines scroll sideways, and what scrolls out of
+# view is usually the end of a print() that says what an output means.
+LONGEST_CODE_LINE = 79
+# A solution sits in a box with its own padding, where 74 characters fit.
+LONGEST_SOLUTION_CODE_LINE = 74
+FENCE = re.compile(r"^(`{3,}|~{3,})\s*(\S*)")
+
+
+def long_code_lines(text: str, name: str) -> list[str]:
+    """Each line over LONGEST_CODE_LINE characters in a code cell or a plain code fence.
+
+    Code cells are ```{code-cell} fences; plain fences (```python, ```bash, or none) are code
+    shown as it is. Other directives (exercises, theorems, eval-rst) hold prose or markup, whose
+    lines the renderer wraps. Between {solution-start} and {solution-end} the limit is
+    LONGEST_SOLUTION_CODE_LINE.
+    """
+    problems = []
+    closing = None
+    in_solution = False
+    for line_number, line in enumerate(text.split("\n"), start=1):
+        if closing is None:
+            fence = FENCE.match(line)
+            if fence:
+                if fence.group(2).startswith(("{solution-start}", "{solution-end}")):
+                    in_solution = fence.group(2).startswith("{solution-start}")
+                is_code = fence.group(2).startswith("{code-cell}") or "{" not in fence.group(2)
+                closing, in_options, first = fence.group(1), False, True
+            continue
+        if line.strip() == closing:
+            closing = None
+            continue
+        # A code cell's options (a YAML block between --- lines, or :key: lines) open the cell;
+        # they are metadata (figure captions, alt text, tags), not code a reader sees.
+        if first and line == "---":
+            in_options, first = True, False
+            continue
+        if in_options:
+            in_options = line != "---"
+            continue
+        first = first and line.startswith(":")
+        longest = LONGEST_SOLUTION_CODE_LINE if in_solution else LONGEST_CODE_LINE
+        if is_code and not first and len(line) > longest:
+            problems.append(f"{name}:{line_number}: {len(line)} characters")
+    return problems
+
+
+@pytest.mark.parametrize("path", TEXT_FILES, ids=[path.name for path in TEXT_FILES])
+def test_code_lines_fit_the_column(path):
+    problems = long_code_lines(path.read_text(), path.relative_to(ROOT).as_posix())
+    assert problems == [], (
+        f"code lines longer than {LONGEST_CODE_LINE} characters scroll sideways on the "
+        "website; rewrap them:\n" + "\n".join(problems)
+    )
+
+
+def test_the_code_line_check_reports_long_code_and_not_long_prose():
+    too_long = "x = " + "1 + " * 18 + "1000"  # 80 characters
+    assert len(too_long) == LONGEST_CODE_LINE + 1
+    text = "\n".join([
+        "A prose line that may be as long as it likes, " * 3,  # line 1
+        "```{code-cell} ipython3",
+        ":tags: [hide-cell]",
+        "",
+        too_long,  # line 5
+        "x = 1",
+        "```",
+        "```{code-cell} ipython3",
+        "---",
+        "mystnb:",
+        "  figure:",
+        "    caption: " + "A caption that the cell's YAML options may fold. " * 2,
+        "---",
+        "x = 1",
+        too_long,  # line 15
+        "```",
+        "```{exercise}",
+        "An exercise's prose, " * 6,
+        "```",
+        "```python",
+        too_long,  # line 21
+        "```",
+        "````{prf:proof}",
+        too_long[:-1],  # 79 characters: fits, and in a directive anyway
+        "````",
+        "```{solution-start} ex-planted",
+        "```",
+        "```{code-cell} ipython3",
+        too_long[:74],  # line 29: fits a solution
+        too_long[:75],  # line 30
+        "```",
+        "```{solution-end}",
+        "```",
+        "```{code-cell} ipython3",
+        too_long[:79],  # line 35: fits outside a solution again
+        "```",
+    ])
+    assert long_code_lines(text, "planted.md") == [
+        "planted.md:5: 80 characters", "planted.md:15: 80 characters",
+        "planted.md:21: 80 characters", "planted.md:30: 75 characters",
+    ]
+
+
+# Reader-facing text says what holds, not how the project checks itself: the PDF and the
+# downloads print every cell, the hidden opening cell included. Words that name the project's own
+# verification machinery (its test files, test runners, CI, the build) have no place there.
+BUILD_TALK = {
+    "a test file": re.compile(r"\btests?/[\w/.]*|\btest_\w+\.py\b"),
+    "a test runner": re.compile(r"\b(?:nbval|pytest)\b", re.IGNORECASE),
+    "the browser tests": re.compile(r"\bbrowser[- ]tests?\b", re.IGNORECASE),
+    "the project's tests": re.compile(
+        r"\b(?:the|its)(?: book's| project's| library's)? tests\b|\btest suite\b|\bmake test\b",
+        re.IGNORECASE),
+    "glue": re.compile(r"\bglue[ds]?\b", re.IGNORECASE),
+    "CI": re.compile(r"\bCI\b"),
+    "the build": re.compile(
+        r"\b(?:the|a|each|every) (?:book |site |website )?build\b|\bbook is built\b",
+        re.IGNORECASE),
+}
+# A glue role is MyST markup for a number the code computed, not a word to the reader (the
+# downloads and the website replace it with the number).
+GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`[^`]*`")
+
+
+def code_comments(source: str) -> str:
+    """The comments of a code cell, one per line (IPython magics tokenize as operators)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return "\n".join(line[line.index("#"):] for line in source.splitlines() if "#" in line)
+    return "\n".join(token.string for token in tokens if token.type == tokenize.COMMENT)
+
+
+def notebook_reader_text(notebook) -> list[tuple[str, str]]:
+    """(where, text) for each cell: Markdown as written, code cells' comments only."""
+    texts = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown":
+            texts.append((f"cell {index}", GLUE_ROLE.sub("", cell.source)))
+        elif cell.cell_type == "code":
+            texts.append((f"cell {index} (comments)", code_comments(cell.source)))
+    return texts
+
+
+def build_talk(texts: list[tuple[str, str]], name: str) -> list[str]:
+    """Each mention of the project's verification machinery, with an excerpt around it."""
+    problems = []
+    for where, text in texts:
+        for meaning, pattern in BUILD_TALK.items():
+            for match in pattern.finditer(text):
+                start, end = max(0, match.start() - 40), match.end() + 40
+                excerpt = " ".join(text[start:end].split())
+                problems.append(f"{name}, {where}: {meaning}: ...{excerpt}...")
+    return problems
+
+
+READER_PAGES = [path for path in TEXT_FILES if path.name != "references.md"]
+
+
+@pytest.mark.parametrize("path", READER_PAGES, ids=[path.name for path in READER_PAGES])
+def test_reader_text_does_not_talk_about_the_tests_or_the_build(path):
+    texts = notebook_reader_text(jupytext.read(path))
+    problems = build_talk(texts, path.relative_to(ROOT).as_posix())
+    assert problems == [], (
+        "reader-facing text mentions the project's own checks or build; say what holds "
+        "instead:\n" + "\n".join(problems)
+    )
+
+
+def test_the_clean_notebooks_and_the_bundle_readme_do_not_talk_about_the_tests():
+    clean_notebook = _load_book_module("clean_notebook", BOOK / "_tools" / "clean_notebook.py")
+    downloads = _load_book_module("book_downloads", BOOK / "_ext" / "downloads.py")
+    problems = build_talk([("README.txt", downloads.README)], "the bundle's README.txt")
+    chapters = clean_notebook.toc_chapters(ROOT)
+    for name, notebook in clean_notebook.clean_chapters(chapters, BOOK / "references.bib").items():
+        problems += build_talk(notebook_reader_text(notebook), f"clean {name}.ipynb")
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_reader_text_check_reports_build_talk_in_prose_and_comments_only():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(
+            "The numbers agree ({glue:text}`kl_value:.4f` nats); the browser tests check it."),
+        nbformat.v4.new_code_cell(
+            'glue("kl_value", 0.5, display=False)  # glued into the prose\n'
+            'print("built for p")\n'
+            "%config InlineBackend.figure_formats = ['retina']\n"
+            "# wide enough (tests/browser/test_phone.py checks it)"),
+        nbformat.v4.new_markdown_cell("A code built for $q$; a test set of 40,000 points."),
+    ])
+    problems = build_talk(notebook_reader_text(notebook), "planted")
+    assert [problem.split(": ...")[0] for problem in problems] == [
+        "planted, cell 0: the browser tests",
+        "planted, cell 1 (comments): a test file",
+        "planted, cell 1 (comments): glue",
+    ], problems
