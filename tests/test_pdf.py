@@ -60,7 +60,8 @@ def toc_sources() -> list[Path]:
     """Each page of the book as the build reads it: the executed notebook if there is one."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     sources = []
-    for name in [toc["root"]] + [chapter["file"] for chapter in toc.get("chapters", [])]:
+    chapters = [chapter["file"] for part in toc.get("parts", [toc]) for chapter in part.get("chapters", [])]
+    for name in [toc["root"]] + chapters:
         notebook = ROOT / f"{name}.ipynb"
         sources.append(notebook if notebook.is_file() else ROOT / f"{name}.md")
     return sources
