@@ -336,7 +336,8 @@ def test_numbers_are_per_chapter_as_on_the_site(pdf_text: str, pdf_lines: str):
               for name, path in clean_notebook.toc_chapters(ROOT).items()}
     numbers = clean_notebook.toc_chapter_numbers(ROOT)
     unopened = [title for name, title in titles.items() if name in numbers and not re.search(
-        rf"CHAPTER {NUMBER_WORDS[numbers[name] - 1]} {re.escape(normalized(title).upper())}(?![A-Z])", pdf_text)]
+        rf"CHAPTER {NUMBER_WORDS[numbers[name] - 1]} {re.escape(normalized(title).upper())}(?![A-Z])",
+        pdf_text)]
     assert not unopened, f"chapters not opened with their website's number: {unopened}"
     back_pages = [normalized(page_title(source)) for source in toc_sources()[1:]
                   if source.stem not in numbers]

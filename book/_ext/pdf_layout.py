@@ -128,11 +128,13 @@ def _show_setup_cells(document: nodes.document) -> None:
             cell["classes"].remove("tag_hide-cell")
 
 
-def _start_appendix_after_numbered_chapters(document: nodes.document, numbered: set[str], root: str) -> None:
+def _start_appendix_after_numbered_chapters(document: nodes.document, numbered: set[str],
+                                             root: str) -> None:
     # The assembled book: each chapter is a start_of_file node, in reading order.
     for chapter in document.findall(addnodes.start_of_file):
         if chapter["docname"] not in numbered and chapter["docname"] != root:
-            chapter.parent.insert(chapter.parent.index(chapter), nodes.raw("", "\\appendix\n", format="latex"))
+            appendix = nodes.raw("", "\\appendix\n", format="latex")
+            chapter.parent.insert(chapter.parent.index(chapter), appendix)
             return
 
 

@@ -172,9 +172,9 @@ def test_download_numbers_theorems_exercises_and_figures_as_the_site(chapter):
         assert numbers == [f"{title[1]}.{count}" for count in range(1, len(numbers) + 1)], (kind, numbers)
 
     targets = {label: number for name in CHAPTERS for label, number in notebook_numbers(name).items()}
-    shown = [(label, f"{_same_kind(kind)} {number}") for label, kind, number in re.findall(
-        rf'<a class="reference internal" href="(?:[\w-]+\.html)?#([\w-]+)"[^>]*>(?:<span[^>]*>)?\s*{KIND} {NUMBER}',
-        page)]
+    link = r'<a class="reference internal" href="(?:[\w-]+\.html)?#([\w-]+)"[^>]*>(?:<span[^>]*>)?\s*'
+    shown = [(label, f"{_same_kind(kind)} {number}")
+             for label, kind, number in re.findall(rf"{link}{KIND} {NUMBER}", page)]
     shown += [(label, f"{kind} {number}") for kind, number, label in re.findall(
         rf"\[{KIND} {NUMBER}\]\((?:[\w-]+\.ipynb)?#([\w-]+)\)", _markdown(chapter))]
     assert shown, f"{chapter}: no cross-reference to a numbered element found"
