@@ -97,7 +97,7 @@ def per_run_differences(notebook) -> list[str]:
 
 def test_every_chapter_notebook_has_a_text_source_and_is_built_from_the_notebook():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    chapters = [entry["file"] for entry in toc["chapters"]]
+    chapters = [entry["file"] for part in toc.get("parts", [toc]) for entry in part.get("chapters", [])]
     built_notebooks = [name for name in chapters if (ROOT / f"{name}.ipynb").exists()]
     assert built_notebooks, "no chapter notebook found through _toc.yml"
     paired_notebooks = {notebook.relative_to(ROOT).with_suffix("").as_posix() for _, notebook in PAIRS}

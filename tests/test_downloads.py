@@ -25,6 +25,7 @@ sys.modules.setdefault("clean_notebook", clean_notebook)
 spec.loader.exec_module(clean_notebook)
 
 CHAPTERS = clean_notebook.toc_chapters(ROOT)
+CHAPTER_NUMBERS = clean_notebook.toc_chapter_numbers(ROOT)
 BIBFILE = ROOT / "book" / "references.bib"
 FORBIDDEN = ("{glue", "{prf:", "{exercise", "{solution", "{cite")
 # What MyST syntax looks like once a Markdown renderer has been through it: a role leaves its
@@ -61,7 +62,7 @@ def markdown_html(notebook) -> str:
 
 @pytest.fixture(scope="module")
 def clean():
-    return clean_notebook.clean_chapters(CHAPTERS, BIBFILE)
+    return clean_notebook.clean_chapters(CHAPTERS, BIBFILE, CHAPTER_NUMBERS)
 
 
 def test_every_chapter_is_converted(clean):
@@ -150,8 +151,8 @@ def test_unknown_syntax_is_an_error_not_a_silent_leftover():
 
 
 def test_conversion_is_deterministic():
-    first = clean_notebook.clean_chapters(CHAPTERS, BIBFILE)
-    second = clean_notebook.clean_chapters(CHAPTERS, BIBFILE)
+    first = clean_notebook.clean_chapters(CHAPTERS, BIBFILE, CHAPTER_NUMBERS)
+    second = clean_notebook.clean_chapters(CHAPTERS, BIBFILE, CHAPTER_NUMBERS)
     assert all(nbformat.writes(first[name]) == nbformat.writes(second[name]) for name in CHAPTERS)
 
 
@@ -193,22 +194,48 @@ def test_no_formula_spans_quoted_lines(clean):
         "the check does not find a planted quoted formula"
 
 
-def test_theorems_exercises_and_figures_are_numbered_across_the_book(clean):
-    """As on the website (sphinx-proof, sphinx-exercise and Sphinx count through the whole book):
-    each kind runs 1, 2, 3, ... over the chapters in reading order, with no restart per chapter.
-    tests/browser/test_downloads_site.py compares every number with the built site."""
-    numbers: dict[str, list[int]] = {}
-    pattern = re.compile(r"\*\*(Theorem|Lemma|Definition|Corollary|Proposition|Exercise) (\d+)\*\*"
-                         r"|^\*(Figure) (\d+)\.", re.MULTILINE)
-    for notebook in clean.values():
-        for cell in notebook.cells:
-            if cell.cell_type == "markdown":
-                for match in pattern.finditer(cell.source):
-                    kind = match[1] or match[3]
-                    numbers.setdefault(kind, []).append(int(match[2] or match[4]))
-    assert {"Theorem", "Exercise", "Figure"} <= set(numbers)
-    for kind, found in numbers.items():
-        assert found == list(range(1, len(found) + 1)), f"{kind}: {found}"
+NUMBERED_HEADING = re.compile(r"\*\*(Theorem|Lemma|Definition|Corollary|Proposition|Exercise) ([\d.]+)\*\*"
+                              r"|^\*(Figure) ([\d.]+)\.", re.MULTILINE)
+
+
+def numbers_by_kind(notebook) -> dict[str, list[str]]:
+    """Kind -> the numbers of its headings and figure captions, in the notebook's order."""
+    numbers: dict[str, list[str]] = {}
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for match in NUMBERED_HEADING.finditer(cell.source):
+                numbers.setdefault(match[1] or match[3], []).append(match[2] or match[4])
+    return numbers
+
+
+def test_chapters_are_numbered_one_to_seven_in_reading_order():
+    """The numbered part of _toc.yml holds the seven chapters (the intro and the library pages
+    are unnumbered), as the site numbers them."""
+    assert CHAPTER_NUMBERS == {name: number for number, name in enumerate(CHAPTERS, start=1)}
+
+
+def test_theorems_exercises_and_figures_are_numbered_per_chapter(clean):
+    """As on the website and in the PDF: in chapter N each kind runs N.1, N.2, ... (the first
+    exercise of chapter 3 is Exercise 3.1). tests/browser/test_downloads_site.py compares every
+    number with the built site, tests/test_pdf.py with the PDF. Seen to fail on the converter that
+    counted through the whole book: cross-entropy's exercises were 6, 7, 8, 9, 10."""
+    kinds = set()
+    for chapter, notebook in clean.items():
+        for kind, found in numbers_by_kind(notebook).items():
+            kinds.add(kind)
+            expected = [f"{CHAPTER_NUMBERS[chapter]}.{count}" for count in range(1, len(found) + 1)]
+            assert found == expected, f"{chapter}, {kind}: {found}"
+    assert {"Theorem", "Lemma", "Exercise", "Figure"} <= kinds
+
+
+def test_a_chapter_outside_the_numbered_part_is_counted_as_the_site_counts_it():
+    """Sphinx gives pages without a chapter number plain counts, shared among those pages."""
+    exercise = "```{exercise}\n:label: %s\n\nBody.\n```"
+    chapters = {name: nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(exercise % label)])
+                for name, label in [("one", "ex-a"), ("two", "ex-b"), ("back", "ex-c"), ("more", "ex-d")]}
+    targets = clean_notebook.collect_targets(chapters, {"one": 1, "two": 2})
+    assert [targets[label].text for label in ("ex-a", "ex-b", "ex-c", "ex-d")] == [
+        "Exercise 1.1", "Exercise 2.1", "Exercise 1", "Exercise 2"]
 
 
 def test_each_notebook_states_its_licence(clean):
@@ -221,9 +248,9 @@ def test_each_notebook_states_its_licence(clean):
 def test_numref_templates_comments_and_image_files():
     """{numref} with a %s template takes the number; a MyST comment line is dropped; an image
     directive is refused, since the downloads carry no image files."""
-    targets = {"thm-a": clean_notebook.Target("ch", "Theorem 4")}
+    targets = {"thm-a": clean_notebook.Target("ch", "Theorem 3.4")}
     converter = clean_notebook.Converter("ch", targets, clean_notebook.Bibliography(BIBFILE), {"ch": "Ch"})
-    assert converter.markdown("See {numref}`Result %s <thm-a>`.") == "See [Result 4](#thm-a)."
+    assert converter.markdown("See {numref}`Result %s <thm-a>`.") == "See [Result 3.4](#thm-a)."
     assert converter.markdown("% a note to authors\nText.") == "Text."
     with pytest.raises(clean_notebook.UnconvertedSyntax):
         converter.markdown("```{image} images/favicon.png\n```")

@@ -2,8 +2,10 @@
 
 The expectations come from the book's sources, not from the PDF: the figures stored in the
 executed notebooks and written in the Markdown pages, the chapter titles (each page's first
-heading, in the order of ``_toc.yml``) and the glued numbers of the prose, formatted as the text
-asks for. The LaTeX log must hold no undefined reference or citation, nor a character missing from
+heading, in the order of ``_toc.yml``), the glued numbers of the prose, formatted as the text
+asks for, and the numbers of theorems, exercises and figures in the clean notebooks
+(book/_tools/clean_notebook.py, which tests/browser/test_downloads_site.py holds equal to the
+website's). The LaTeX log must hold no undefined reference or citation, nor a character missing from
 its font, and the text no ``??`` (what LaTeX prints for an unresolved reference) and no ``{glue``
 (a glued value left as source).
 
@@ -20,11 +22,13 @@ count), a copy of the log with a planted ``Reference `x' on page 3 undefined`` l
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,7 +64,8 @@ def toc_sources() -> list[Path]:
     """Each page of the book as the build reads it: the executed notebook if there is one."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     sources = []
-    for name in [toc["root"]] + [chapter["file"] for chapter in toc.get("chapters", [])]:
+    chapters = [chapter["file"] for part in toc.get("parts", [toc]) for chapter in part.get("chapters", [])]
+    for name in [toc["root"]] + chapters:
         notebook = ROOT / f"{name}.ipynb"
         sources.append(notebook if notebook.is_file() else ROOT / f"{name}.md")
     return sources
@@ -135,9 +140,15 @@ def pdf() -> Path:
 
 
 @pytest.fixture(scope="module")
-def pdf_text(pdf: Path) -> str:
-    return normalized(subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
-                                     check=True, capture_output=True, text=True).stdout)
+def pdf_lines(pdf: Path) -> str:
+    """The PDF's text as pdftotext lays it out: a line per line, pages split by form feeds."""
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"],
+                          check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def pdf_text(pdf_lines: str) -> str:
+    return normalized(pdf_lines)
 
 
 def test_pdf_is_newer_than_every_page(pdf: Path):
@@ -178,8 +189,10 @@ def test_no_character_is_missing_from_the_fonts(pdf: Path):
 
 
 def chapter_opened(title: str, pdf_text: str) -> bool:
-    """Whether the body typesets the chapter: it opens with "CHAPTER <NUMBER> <TITLE>" in capitals."""
-    return re.search(r"CHAPTER [A-Z]+ " + re.escape(title.upper()) + r"(?![A-Z])", pdf_text) is not None
+    """Whether the body typesets the chapter: it opens with "CHAPTER <NUMBER> <TITLE>" in capitals
+    ("APPENDIX <LETTER> <TITLE>" for the pages after the numbered chapters)."""
+    return re.search(r"(?:CHAPTER|APPENDIX) [A-Z]+ " + re.escape(title.upper()) + r"(?![A-Z])",
+                     pdf_text) is not None
 
 
 def test_each_chapter_title_is_in_the_pdf(pdf_text: str):
@@ -238,3 +251,95 @@ def test_each_chapters_setup_cell_is_printed(pdf_text: str):
         missing += [f"{source.name}: {line}" for line in seeds if normalized(line) not in pdf_text]
         assert seeds, f"{source.name}: no seeded rng in the opening cell"
     assert not missing, f"setup cells not printed in the PDF: {missing}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers: the PDF against the clean notebooks (book/_tools/clean_notebook.py), which
+# tests/browser/test_downloads_site.py holds equal to the website's numbers.
+
+_spec = importlib.util.spec_from_file_location("clean_notebook", ROOT / "book" / "_tools" / "clean_notebook.py")
+clean_notebook = importlib.util.module_from_spec(_spec)
+sys.modules.setdefault("clean_notebook", clean_notebook)
+_spec.loader.exec_module(clean_notebook)
+
+# fncychap's chapter opener spells the number out ("CHAPTER THREE").
+NUMBER_WORDS = ["ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE", "TEN"]
+KINDS = "Theorem|Lemma|Definition|Corollary|Proposition|Exercise"
+NUMBER = r"\d+(?:\.\d+)*"
+# A heading of the clean notebooks ("**Theorem 3.1** (Gibbs' inequality)", "*Figure 3.1. ...")
+# with the anchor of its label, and one of the PDF ("Theorem 3.1 (Gibbs' inequality)" or
+# "Exercise 3.1" on a line of its own, "Fig. 3.1: ..."): not a mention in running text.
+NOTEBOOK_HEADING = re.compile(rf'(?:<a id="(?P<label>[\w-]+)"></a>\n)?\*{{1,2}}(?P<kind>{KINDS}|Figure) '
+                              rf"(?P<number>{NUMBER})(?:\*\*|\. )")
+PDF_HEADING = re.compile(rf"^(?P<kind>{KINDS}|Fig\.) (?P<number>{NUMBER})(?= \(|: |\n)", re.MULTILINE)
+PDF_SOLUTION = re.compile(rf"^Solution to Exercise (?P<number>{NUMBER})$", re.MULTILINE)
+# The lines of a page's header and footer (the chapter, the book's title, the page number), which
+# fall between a heading at the foot of a page and its text on the next.
+BOOK_TITLE = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["title"]
+PAGE_FURNITURE = re.compile(rf"^\f?(?:(?:Chapter \d+|Appendix [A-Z])\. .*|{re.escape(BOOK_TITLE)}|\d+)$",
+                            re.MULTILINE)
+
+
+def first_word(text: str) -> str | None:
+    """The first word of Latin letters, formulas and markup left out: what follows a heading."""
+    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", " ", text, flags=re.DOTALL)
+    text = re.sub(r"<[^>]+>|\]\([^)]*\)", " ", PAGE_FURNITURE.sub(" ", text))
+    word = re.search(r"[A-Za-z]+", text)
+    return word[0] if word else None
+
+
+def notebook_headings() -> dict[str, list[tuple[str, str, str | None]]]:
+    """Kind -> (label, number, first word) of each numbered element, in the book's order."""
+    chapters = clean_notebook.toc_chapters(ROOT)
+    clean = clean_notebook.clean_chapters(chapters, ROOT / "book" / "references.bib",
+                                          clean_notebook.toc_chapter_numbers(ROOT))
+    headings: dict[str, list[tuple[str, str, str | None]]] = {}
+    for notebook in clean.values():
+        for cell in notebook.cells:
+            if cell.cell_type == "markdown":
+                for match in NOTEBOOK_HEADING.finditer(cell.source):
+                    headings.setdefault(match["kind"], []).append(
+                        (match["label"] or "", match["number"], first_word(cell.source[match.end():][:300])))
+    return headings
+
+
+def pdf_headings(pdf_lines: str) -> dict[str, list[tuple[str, str | None]]]:
+    """Kind -> (number, first word) of each theorem, exercise and figure heading of the PDF."""
+    headings: dict[str, list[tuple[str, str | None]]] = {}
+    for match in PDF_HEADING.finditer(pdf_lines):
+        kind = "Figure" if match["kind"] == "Fig." else match["kind"]
+        headings.setdefault(kind, []).append((match["number"], first_word(pdf_lines[match.end():][:300])))
+    return headings
+
+
+def test_numbers_are_per_chapter_as_on_the_site(pdf_text: str, pdf_lines: str):
+    """The PDF numbers as the website and the clean notebooks do: chapters 1 to 7 open as
+    "CHAPTER ONE" to "CHAPTER SEVEN" (the library pages, unnumbered on the site, as appendices),
+    and each theorem, lemma, exercise and figure, in the book's order, carries its notebook's
+    number ("Exercise 3.1" is the first exercise of chapter 3), recognised by the number and the
+    first word after it (title, first sentence or caption), so that a count shifted by one fails
+    too. Each solution names the number of the exercise before it. Seen to fail on the PDF built
+    before the chapters were numbered: the exercises ran 1 to 33 through the book, and the
+    library pages opened as chapters EIGHT to TEN."""
+    expected = notebook_headings()
+    found = pdf_headings(pdf_lines)
+    assert {"Theorem", "Lemma", "Exercise", "Figure"} <= set(expected)
+    for kind, headings in expected.items():
+        wrong = [(label, want, got) for (label, *want), got in zip(headings, found.get(kind, []))
+                 if tuple(want) != got]
+        assert not wrong and len(found.get(kind, [])) == len(headings), (
+            f"{kind}: {len(headings)} in the notebooks, {len(found.get(kind, []))} in the PDF; "
+            f"(label, notebook's, PDF's) where they differ: {wrong[:5]}")
+    solutions = PDF_SOLUTION.findall(pdf_lines)
+    assert solutions == [number for _, number, _ in expected["Exercise"]], solutions
+    titles = {name: clean_notebook.chapter_title(clean_notebook.nbformat.read(path, as_version=4))
+              for name, path in clean_notebook.toc_chapters(ROOT).items()}
+    numbers = clean_notebook.toc_chapter_numbers(ROOT)
+    unopened = [title for name, title in titles.items() if name in numbers and not re.search(
+        rf"CHAPTER {NUMBER_WORDS[numbers[name] - 1]} {re.escape(normalized(title).upper())}(?![A-Z])",
+        pdf_text)]
+    assert not unopened, f"chapters not opened with their website's number: {unopened}"
+    back_pages = [normalized(page_title(source)) for source in toc_sources()[1:]
+                  if source.stem not in numbers]
+    assert back_pages and all(re.search(rf"APPENDIX [A-Z] {re.escape(title.upper())}(?![A-Z])", pdf_text)
+                              for title in back_pages), f"not opened as appendices: {back_pages}"

@@ -169,7 +169,8 @@ def make_downloads(root: Path, downloads: Path, chapters: dict[str, Path], title
     tests/test_bundle.py calls this too, so it tests the very code that makes the site's zip.
     """
     converter = _load_converter()
-    clean = converter.clean_chapters(chapters, root / "book" / "references.bib")
+    clean = converter.clean_chapters(chapters, root / "book" / "references.bib",
+                                     converter.toc_chapter_numbers(root))
     serialized = {name: nbformat.writes(clean[name]).encode() + b"\n" for name in chapters}
     wheel = build_wheel(root, downloads)
     titles = {name: converter.chapter_title(notebook) for name, notebook in clean.items()}

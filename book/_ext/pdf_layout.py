@@ -1,4 +1,4 @@
-"""Four corrections of the PDF (the LaTeX builder of ``make pdf``); the website is untouched.
+"""Corrections of the PDF (the LaTeX builder of ``make pdf``); the website is untouched.
 
 * **Proofs had an empty title bar.** sphinx-proof writes a ``{prf:proof}`` as an admonition with
   no title (its first paragraph starts with "Proof. "), and Sphinx's LaTeX writer then takes that
@@ -20,6 +20,9 @@
 * **Links to the website's downloads were dead in the PDF.** ``{site-download}`` (downloads.py)
   links a file relative to the page, ``../downloads/kltools-book.zip``, which a PDF read on its
   own cannot open. In the PDF the file's name stays, as text.
+* **The library pages were chapters 8 to 10.** The website numbers only the seven chapters of
+  _toc.yml's numbered part; kltools, API and references follow unnumbered. LaTeX numbers every
+  chapter, so the PDF starts its appendix (A, B, C) at the first page after the numbered part.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import re
 import statistics
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
@@ -124,6 +128,16 @@ def _show_setup_cells(document: nodes.document) -> None:
             cell["classes"].remove("tag_hide-cell")
 
 
+def _start_appendix_after_numbered_chapters(document: nodes.document, numbered: set[str],
+                                             root: str) -> None:
+    # The assembled book: each chapter is a start_of_file node, in reading order.
+    for chapter in document.findall(addnodes.start_of_file):
+        if chapter["docname"] not in numbered and chapter["docname"] != root:
+            appendix = nodes.raw("", "\\appendix\n", format="latex")
+            chapter.parent.insert(chapter.parent.index(chapter), appendix)
+            return
+
+
 class PdfLayout(SphinxPostTransform):
     # After Sphinx turns citation cross-references into citation_reference nodes (priority 5),
     # before it gathers citations into the bibliography (750).
@@ -136,6 +150,9 @@ class PdfLayout(SphinxPostTransform):
         _keep_docstring_citations_in_place(self.document)
         _unlink_site_downloads(self.document)
         _show_setup_cells(self.document)
+        # Pages under a numbered toctree have section numbers; the root page has none.
+        _start_appendix_after_numbered_chapters(self.document, set(self.env.toc_secnumbers),
+                                                self.config.root_doc)
 
 
 def setup(app: Sphinx) -> dict:

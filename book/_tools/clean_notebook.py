@@ -9,9 +9,10 @@ directive the chapters use as plain Jupyter Markdown:
   ``application/papermill.record/text/plain`` outputs that ``myst_nb.glue`` stored in the
   notebook; those invisible outputs are dropped, as a re-run in plain Jupyter does not make them);
 - theorems, exercises and admonitions become a bold label and their body set off by rules, numbered
-  as on the website, through the whole book ("Theorem 4 (Gibbs' inequality)"); a proof is
-  "*Proof.*" ... "∎"; a solution follows its exercise ("Solution to Exercise 1"). Not
-  blockquotes: JupyterLab takes the math out before Markdown sees the "> " of quoted lines;
+  as on the website, per chapter ("Theorem 3.1 (Gibbs' inequality)" is the first theorem of
+  chapter 3); a proof is "*Proof.*" ... "∎"; a solution follows its exercise ("Solution to
+  Exercise 3.1"). Not blockquotes: JupyterLab takes the math out before Markdown sees the "> " of
+  quoted lines;
 - MyST comment lines (``%``) are dropped; figure and image directives are refused (the downloads
   carry no image files);
 - ``{ref}``, ``{prf:ref}``, ``{numref}``, ``{eq}`` and ``{doc}`` become links to an anchor
@@ -19,7 +20,7 @@ directive the chapters use as plain Jupyter Markdown:
 - ``{cite}``, ``{cite:p}``, ``{cite:t}`` become author-year text linked to a References cell
   appended to the notebook, formatted from book/references.bib with pybtex;
 - ``(label)=`` targets become anchors; a code cell's mystnb figure caption becomes a Markdown
-  cell after it ("Figure 1. ...");
+  cell after it ("Figure 3.1. ...");
 - the last cell names the book and its licences.
 
 A role or directive it does not know is an error, so new MyST syntax in a chapter fails the
@@ -155,9 +156,11 @@ def _walk_directives(source: str):
 
 # ---------------------------------------------------------------------------------------------
 # What the labels of all chapters point to, numbered as sphinx-proof, sphinx-exercise and Sphinx
-# number them on the website: theorems (per kind), exercises and figures across the whole book in
-# reading order ("Theorem 4" is Gibbs' inequality in every chapter that refers to it), equations
-# per chapter.
+# number them on the website (numfig with numfig_secnum_depth 1): the chapter's number, then a
+# count per kind within the chapter, so "Theorem 3.1" (Gibbs' inequality) and "Lemma 3.1" are the
+# first theorem and the first lemma of chapter 3, and "Figure 3.2" its second figure. A page
+# outside the numbered part of _toc.yml has no chapter number; Sphinx then counts such pages
+# together ("Figure 1", "Figure 2", ...), and so does this.
 
 
 def chapter_title(notebook) -> str:
@@ -169,18 +172,30 @@ def chapter_title(notebook) -> str:
     return ""
 
 
-def collect_targets(chapters: dict[str, nbformat.NotebookNode]) -> dict[str, Target]:
+def _dotted(prefix: tuple[int, ...], count: int) -> str:
+    return ".".join(map(str, (*prefix, count)))
+
+
+def collect_targets(chapters: dict[str, nbformat.NotebookNode],
+                    chapter_numbers: dict[str, int]) -> dict[str, Target]:
+    """Label -> Target for every chapter; ``chapter_numbers`` maps a chapter to its number on
+    the website (toc_chapter_numbers); a chapter missing from it is unnumbered."""
     targets: dict[str, Target] = {}
-    counters: Counter[str] = Counter()
+    counters: Counter[tuple[str, tuple[int, ...]]] = Counter()
     for chapter, notebook in chapters.items():
-        counters["equation"] = 0
+        prefix = (chapter_numbers[chapter],) if chapter in chapter_numbers else ()
+
+        def number(kind: str) -> str:
+            counters[kind, prefix] += 1
+            return _dotted(prefix, counters[kind, prefix])
+
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 figure = cell.metadata.get("mystnb", {}).get("figure", {})
-                if figure:
-                    counters["figure"] += 1
+                if figure.get("caption"):  # Sphinx numbers captioned figures only
+                    text = f"Figure {number('figure')}"
                     if "name" in figure:
-                        targets[figure["name"]] = Target(chapter, f"Figure {counters['figure']}")
+                        targets[figure["name"]] = Target(chapter, text)
                 continue
             if cell.cell_type != "markdown":
                 continue
@@ -198,14 +213,11 @@ def collect_targets(chapters: dict[str, nbformat.NotebookNode]) -> dict[str, Tar
                     raise UnconvertedSyntax(f"{{{directive.name}}} with :nonumber: in {chapter}")
                 kind = directive.name.removeprefix("prf:")
                 if directive.name.startswith("prf:") and kind in PROOF_KINDS:
-                    counters[kind] += 1
-                    text = f"{PROOF_KINDS[kind]} {counters[kind]}"
+                    text = f"{PROOF_KINDS[kind]} {number(kind)}"
                 elif directive.name == "exercise":
-                    counters["exercise"] += 1
-                    text = f"Exercise {counters['exercise']}"
+                    text = f"Exercise {number('exercise')}"
                 elif directive.name == "math":
-                    counters["equation"] += 1
-                    text = f"({counters['equation']})"
+                    text = f"({number('equation')})"
                 else:
                     continue
                 label = directive.options.get("label")
@@ -484,23 +496,43 @@ class Converter:
         return clean
 
 
-def clean_chapters(chapter_paths: dict[str, Path], bibfile: Path) -> dict[str, nbformat.NotebookNode]:
-    """Clean notebook of every chapter; chapter_paths maps chapter name -> executed notebook."""
+def clean_chapters(chapter_paths: dict[str, Path], bibfile: Path,
+                   chapter_numbers: dict[str, int]) -> dict[str, nbformat.NotebookNode]:
+    """Clean notebook of every chapter; chapter_paths maps chapter name -> executed notebook,
+    chapter_numbers chapter name -> its number on the website (toc_chapter_numbers)."""
     chapters = {name: nbformat.read(path, as_version=4) for name, path in chapter_paths.items()}
-    targets = collect_targets(chapters)
+    targets = collect_targets(chapters, chapter_numbers)
     titles = {name: chapter_title(notebook) for name, notebook in chapters.items()}
     bibliography = Bibliography(bibfile)
     return {name: Converter(name, targets, bibliography, titles).notebook(notebook)
             for name, notebook in chapters.items()}
 
 
-def toc_chapters(root: Path) -> dict[str, Path]:
-    """The executed chapter notebooks of _toc.yml, in reading order."""
+def _toc_parts(root: Path) -> list[dict]:
+    """The parts of _toc.yml (a toc without parts is one part), each with its chapters."""
     import yaml
 
     toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files = [chapter["file"] for chapter in toc.get("chapters", [])]
+    return toc.get("parts", [toc])
+
+
+def toc_chapters(root: Path) -> dict[str, Path]:
+    """The executed chapter notebooks of _toc.yml, in reading order."""
+    files = [chapter["file"] for part in _toc_parts(root) for chapter in part.get("chapters", [])]
     return {Path(file).name: root / f"{file}.ipynb" for file in files if (root / f"{file}.ipynb").is_file()}
+
+
+def toc_chapter_numbers(root: Path) -> dict[str, int]:
+    """Chapter name -> the number the website gives it: the chapters of the parts marked
+    ``numbered`` in _toc.yml, counted in reading order through every such part (Jupyter Book's
+    sphinx-multitoc-numbering continues the count from one numbered part to the next); the root
+    page and the chapters of the other parts have none."""
+    numbers: dict[str, int] = {}
+    for part in _toc_parts(root):
+        if part.get("numbered"):
+            for chapter in part.get("chapters", []):
+                numbers[Path(chapter["file"]).name] = len(numbers) + 1
+    return numbers
 
 
 def main(argv: list[str]) -> int:
@@ -510,7 +542,8 @@ def main(argv: list[str]) -> int:
     root = Path(__file__).resolve().parents[2]
     outdir = Path(argv[0])
     outdir.mkdir(parents=True, exist_ok=True)
-    for name, notebook in clean_chapters(toc_chapters(root), root / "book" / "references.bib").items():
+    clean = clean_chapters(toc_chapters(root), root / "book" / "references.bib", toc_chapter_numbers(root))
+    for name, notebook in clean.items():
         nbformat.write(notebook, outdir / f"{name}.ipynb")
         print(outdir / f"{name}.ipynb")
     return 0

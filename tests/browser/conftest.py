@@ -52,7 +52,9 @@ def unavailable(reason: str) -> None:
 
 def toc_pages() -> list[str]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]] + [chapter["file"] for chapter in toc.get("chapters", [])]
+    # The chapters of every part ("parts:"), or of the one list a toc without parts has.
+    files = [toc["root"]] + [chapter["file"] for part in toc.get("parts", [toc])
+                             for chapter in part.get("chapters", [])]
     return [f"{name}.html" for name in files]
 
 

@@ -108,23 +108,74 @@ def test_every_page_states_the_licences(site_downloads):
     assert {path: LICENCE_FOOTER in text for path, text in footers.items()} == {path: True for path in PAGES}
 
 
+# What a reader sees as a number: "Theorem 3.1", "Exercise 3.4", "Fig. 3.2" (the notebooks say
+# "Figure 3.2"); a number of chapter 3 is "3.<count>".
+KIND = r"(Theorem|Lemma|Definition|Corollary|Proposition|Exercise|Fig\.|Figure)"
+NUMBER = r"(\d+(?:\.\d+)*)"
+# In reading order, as in _toc.yml (CHAPTERS is sorted by name).
+CHAPTERS_IN_ORDER = [path.removeprefix("book/").removesuffix(".html") for path in PAGES
+                     if path.removeprefix("book/").removesuffix(".html") in CHAPTERS]
+
+
+def _markdown(chapter: str) -> str:
+    notebook = json.loads((SITE / "_sources" / "book" / f"{chapter}.ipynb").read_text())
+    return "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+
+
+def _page(chapter: str) -> str:
+    return (SITE / "book" / f"{chapter}.html").read_text()
+
+
+def _same_kind(kind: str) -> str:
+    return "Figure" if kind == "Fig." else kind
+
+
+def notebook_numbers(chapter: str) -> dict[str, str]:
+    """Label -> "Kind N.M" of each labelled theorem, exercise and figure of the clean notebook."""
+    return {label: f"{kind} {number}" for label, kind, number in re.findall(
+        rf'<a id="([\w-]+)"></a>\n\**{KIND} {NUMBER}', _markdown(chapter))}
+
+
+def site_numbers(chapter: str, labels) -> dict[str, str | None]:
+    """Label -> "Kind N.M" the site's page shows in the caption of the element with that id."""
+    page = _page(chapter)
+    found = {}
+    for label in labels:
+        element = re.search(rf'id="{re.escape(label)}".*?<span class="caption-number">\s*{KIND} {NUMBER}',
+                            page, re.DOTALL)
+        found[label] = f"{_same_kind(element[1])} {element[2]}" if element else None
+    return found
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_download_numbers_theorems_exercises_and_figures_as_the_site(chapter):
     """Each labelled theorem, exercise and figure of the clean notebook carries the number the
-    site's page shows for the same label (Theorem 4 is Gibbs' inequality in both). Seen to fail
-    when the converter counted per chapter: the notebook's Theorem 1 was the site's Theorem 4."""
-    notebook = json.loads((SITE / "_sources" / "book" / f"{chapter}.ipynb").read_text())
-    markdown = "\n".join("".join(cell["source"]) for cell in notebook["cells"]
-                         if cell["cell_type"] == "markdown")
-    in_notebook = {label: number for label, number in re.findall(
-        r'<a id="([\w-]+)"></a>\n\**(?:Theorem|Lemma|Definition|Corollary|Proposition|Exercise|Figure)'
-        r" (\d+)", markdown)}
-    page = (SITE / "book" / f"{chapter}.html").read_text()
-    on_site = {}
-    for label in in_notebook:
-        element = re.search(rf'id="{re.escape(label)}".*?<span class="caption-number">\s*'
-                            r"(?:Theorem|Lemma|Definition|Corollary|Proposition|Exercise|Fig\.) (\d+)",
-                            page, re.DOTALL)
-        on_site[label] = element[1] if element else None
+    site's page shows for the same label, and both number per chapter: the chapter's page title
+    reads "N. <title>" (N its place among the chapters) and each kind runs N.1, N.2, ... down the
+    page. Every cross-reference to a theorem, exercise or figure, on the page and in the notebook,
+    shows its target's number. tests/test_pdf.py compares the PDF with the same notebooks.
+    Seen to fail when the converter counted per chapter and the site through the book (the
+    notebook's Theorem 1 was the site's Theorem 4), and on the build before _toc.yml numbered the
+    chapters: no chapter number in the title, cross-entropy's exercises were 6 to 10."""
+    in_notebook = notebook_numbers(chapter)
     assert in_notebook, f"{chapter}: no numbered label found in the clean notebook"
-    assert in_notebook == on_site
+    assert site_numbers(chapter, in_notebook) == in_notebook
+
+    page = _page(chapter)
+    title = re.search(r'<h1><span class="section-number">(\d+)\. </span>', page)
+    assert title, f"{chapter}: the page title has no chapter number"
+    assert int(title[1]) == CHAPTERS_IN_ORDER.index(chapter) + 1
+    captions: dict[str, list[str]] = {}
+    for kind, number in re.findall(rf'<span class="caption-number">\s*{KIND} {NUMBER}', page):
+        captions.setdefault(_same_kind(kind), []).append(number)
+    for kind, numbers in captions.items():
+        assert numbers == [f"{title[1]}.{count}" for count in range(1, len(numbers) + 1)], (kind, numbers)
+
+    targets = {label: number for name in CHAPTERS for label, number in notebook_numbers(name).items()}
+    link = r'<a class="reference internal" href="(?:[\w-]+\.html)?#([\w-]+)"[^>]*>(?:<span[^>]*>)?\s*'
+    shown = [(label, f"{_same_kind(kind)} {number}")
+             for label, kind, number in re.findall(rf"{link}{KIND} {NUMBER}", page)]
+    shown += [(label, f"{kind} {number}") for kind, number, label in re.findall(
+        rf"\[{KIND} {NUMBER}\]\((?:[\w-]+\.ipynb)?#([\w-]+)\)", _markdown(chapter))]
+    assert shown, f"{chapter}: no cross-reference to a numbered element found"
+    assert [(label, targets.get(label)) for label, _ in shown] == shown
