@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,51 @@ def test_each_chapters_setup_cell_is_printed(pdf_text: str):
         missing += [f"{source.name}: {line}" for line in seeds if normalized(line) not in pdf_text]
         assert seeds, f"{source.name}: no seeded rng in the opening cell"
     assert not missing, f"setup cells not printed in the PDF: {missing}"
+
+
+# What the PDF looks like to a reader: its pages, as pdftotext reads them.
+
+@pytest.fixture(scope="module")
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page (pdftotext separates pages with form feeds); index 0 is page 1."""
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    return text.split("\f")[:-1]
+
+
+def word_boxes(pdf: Path, page: int) -> list[tuple[str, float]]:
+    """(word, height in points) for each word of a page, from pdftotext's bounding boxes."""
+    html = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    return [(unescape(word), float(y_max) - float(y_min)) for y_min, y_max, word in re.findall(
+        r'<word xMin="[^"]+" yMin="([^"]+)" xMax="[^"]+" yMax="([^"]+)">([^<]*)</word>', html)]
+
+
+def first_words(source: Path, count: int) -> str:
+    """The first words of a page's prose, below its heading, as the PDF prints them."""
+    text = markdown_cells(source)[0]
+    body = text[FIRST_HEADING.search(text).end():].strip().split("\n\n")[0]
+    return normalized(re.sub(r"[*`]", "", body)).split(" ", count)[:count]
+
+
+def test_the_introduction_has_its_title_and_its_own_running_footer(pdf: Path, pdf_pages: list[str]):
+    """The introduction (the root page) opens with its heading set as a chapter title, and no page
+    of it carries the "CONTENTS" mark. Seen to fail before book/_ext/pdf_layout.py titled it:
+    Sphinx drops the root page's heading (it becomes the title page's), so the introduction began
+    untitled and the footers of its four pages read "CONTENTS", the mark the table of contents
+    leaves."""
+    intro = toc_sources()[0]
+    title, opening = normalized(page_title(intro)), " ".join(first_words(intro, 6))
+    first = next(number for number, text in enumerate(pdf_pages, 1) if opening in normalized(text))
+    chapter_one = next(number for number, text in enumerate(pdf_pages, 1)
+                       if "CHAPTER ONE" in normalized(text))
+    assert first < chapter_one, f"the introduction ({opening!r}) is not before chapter one"
+    boxes = word_boxes(pdf, first)
+    body_height = sorted(height for _, height in boxes)[len(boxes) // 2]
+    large = {word.casefold() for word, height in boxes if height > 1.4 * body_height}
+    missing = [word for word in title.split() if word.casefold() not in large]
+    assert not missing, (f"page {first} opens the introduction without its title {title!r} "
+                         f"as a heading (not in large type: {missing})")
+    marked = [number for number in range(first, chapter_one) if "CONTENTS" in pdf_pages[number - 1]]
+    assert not marked, f"pages of the introduction with the running mark CONTENTS: {marked}"
+

@@ -1,5 +1,9 @@
-"""Four corrections of the PDF (the LaTeX builder of ``make pdf``); the website is untouched.
+"""Corrections of the PDF (the LaTeX builder of ``make pdf``); the website is untouched.
 
+* **The introduction had no title.** Sphinx's LaTeX writer takes the root page's heading for the
+  title page and drops it from the text: the introduction began untitled, and the footers of its
+  pages said "CONTENTS", the mark the table of contents leaves. It opens with its heading as an
+  unnumbered chapter, listed in the contents, whose title is its pages' running mark.
 * **Proofs had an empty title bar.** sphinx-proof writes a ``{prf:proof}`` as an admonition with
   no title (its first paragraph starts with "Proof. "), and Sphinx's LaTeX writer then takes that
   paragraph's first token as the box title: every proof box opened with an empty bar. The proof
@@ -30,6 +34,7 @@ import statistics
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import texescape
 
 DOCSTRING_CITATION_LABEL = re.compile(r"^\d+$")
 # The class downloads.py gives its {site-download} links.
@@ -78,6 +83,20 @@ def _widen_long_tables(document: nodes.document) -> None:
             colspec["colwidth"] = weight
         table["classes"] = [name for name in table["classes"] if name != "colwidths-auto"]
         table["classes"].append("colwidths-given")
+
+
+def _title_introduction(document: nodes.document, latex_engine: str) -> None:
+    # Sphinx's LaTeX writer takes the root page's heading for the title page and drops it from
+    # the text, so the introduction began untitled, and its pages' running footers still said
+    # "CONTENTS" (the last mark set, by the table of contents). It becomes an unnumbered
+    # chapter, listed in the contents, whose title is the mark of its pages.
+    section = document.next_node(nodes.section)
+    if section is None or not isinstance(section[0], nodes.title):
+        return
+    title = texescape.escape(section[0].astext(), latex_engine)
+    section.insert(1, nodes.raw(
+        "", rf"\chapter*{{{title}}}\phantomsection\addcontentsline{{toc}}{{chapter}}{{{title}}}"
+            rf"\markboth{{{title}}}{{{title}}}", format="latex"))
 
 
 def _keep_docstring_citations_in_place(document: nodes.document) -> None:
@@ -131,6 +150,8 @@ class PdfLayout(SphinxPostTransform):
     formats = ("latex",)
 
     def run(self, **kwargs) -> None:
+        if self.app.project.path2doc(self.document["source"]) == self.config.root_doc:
+            _title_introduction(self.document, self.config.latex_engine)
         _title_proofs(self.document)
         _widen_long_tables(self.document)
         _keep_docstring_citations_in_place(self.document)
