@@ -287,3 +287,42 @@ def test_the_introduction_has_its_title_and_its_own_running_footer(pdf: Path, pd
     marked = [number for number in range(first, chapter_one) if "CONTENTS" in pdf_pages[number - 1]]
     assert not marked, f"pages of the introduction with the running mark CONTENTS: {marked}"
 
+
+# A citation as the text shows it, author-year: "Cover and Thomas, 2006", "Blei et al., 2017".
+CITATION = r"[A-Z][^\[\],]*?, \d{4}[a-z]?"
+# "[Cover and Thomas, 2006]", "[Bishop, 2006, Murphy, 2022]"; bibliography entries open with one.
+PARENTHETICAL_CITATION = re.compile(rf"\[((?:{CITATION})(?:, {CITATION})*)\]")
+# "Cover and Thomas [2006]", "Kraskov et al. [2004]".
+TEXTUAL_CITATION = re.compile(r"([A-Z][\w'’-]+(?: and [A-Z][\w'’-]+| et al\.)?) \[(\d{4}[a-z]?)\]")
+
+
+def bracketed_works(text: str) -> set[str]:
+    """The works in the text's brackets, as "Author, year"."""
+    return {work for group in PARENTHETICAL_CITATION.findall(text)
+            for work in re.findall(CITATION, group)}
+
+
+def cited(text: str) -> set[str]:
+    """Every work the text cites, as "Author, year"."""
+    return bracketed_works(text) | {f"{names}, {year}"
+                                    for names, year in TEXTUAL_CITATION.findall(text)}
+
+
+def test_citations_find_their_entries_in_the_one_bibliography(pdf_text: str):
+    """A reader who sees "[Cover and Thomas, 2006]" or "Cover and Thomas [2006]" finds an entry
+    labelled "[Cover and Thomas, 2006]" in the bibliography, which is the References chapter's
+    body. Seen to fail before book/_ext/pdf_layout.py relabelled the entries and
+    book/_latex/pdflayout.sty set them in that chapter: the entries were labelled [CT06], [Bis06]
+    (sphinxcontrib-bibtex's alpha labels, which the text never uses), in a "Bibliography" chapter
+    of its own after the one-sentence References chapter."""
+    references = normalized(page_title(toc_sources()[-1]))
+    opener = re.search(r"CHAPTER [A-Z]+ " + re.escape(references.upper()) + r"(?![A-Z])", pdf_text)
+    assert opener, f"no chapter {references!r} in the PDF"
+    body, bibliography = pdf_text[:opener.start()], pdf_text[opener.end():]
+    labels = bracketed_works(bibliography)
+    citations = cited(body)
+    assert citations, "no author-year citation found in the text"
+    missing = sorted(citations - labels)
+    assert not missing, f"cited but not a bibliography label: {missing}; labels: {sorted(labels)}"
+    assert "Bibliography" not in pdf_text, "a separate Bibliography beside the References chapter"
+
