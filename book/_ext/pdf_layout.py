@@ -16,6 +16,8 @@ The LaTeX side of several of them is ``book/_latex/pdflayout.sty``.
   their text: each column's weight is the mean length of its cells (capped, so that one wordy
   column cannot squeeze the others), and at least its longest word plus room for the column's
   padding, so that a number such as 5.4e-16 stays on one line.
+* **Boxes split across pages.** Theorems, proofs, exercises and solutions are framed boxes that
+  break wherever the page ends; a box that fits on a page now starts on the next one instead.
 * **The API's references were moved to the end of the book.** The numbered references of the
   docstrings (numpydoc's "References" sections, ``.. [1]``) are docutils citations, and Sphinx's
   LaTeX writer gathers every citation into the bibliography: each function's "References" heading
@@ -89,6 +91,28 @@ def _widen_long_tables(document: nodes.document) -> None:
             colspec["colwidth"] = weight
         table["classes"] = [name for name in table["classes"] if name != "colwidths-auto"]
         table["classes"].append("colwidths-given")
+
+
+def _wrap_in_environment(node: nodes.Element, environment: str) -> None:
+    """Put the node's LaTeX inside an environment of book/_latex/pdflayout.sty."""
+    parent = node.parent
+    index = parent.index(node)
+    parent.insert(index + 1, nodes.raw("", rf"\end{{{environment}}}", format="latex"))
+    parent.insert(index, nodes.raw("", rf"\begin{{{environment}}}", format="latex"))
+
+
+def _keep_boxes_together(document: nodes.document) -> None:
+    # Theorems, proofs, exercises and solutions are admonitions; a box inside another one is
+    # set in a minipage by Sphinx and cannot break anyway.
+    for box in list(document.findall(nodes.Admonition)):
+        if not any(isinstance(ancestor, nodes.Admonition) for ancestor in _ancestors(box)):
+            _wrap_in_environment(box, "pdflayoutkeep")
+
+
+def _ancestors(node: nodes.Node):
+    while node.parent is not None:
+        node = node.parent
+        yield node
 
 
 def _title_introduction(document: nodes.document, latex_engine: str) -> None:
@@ -186,6 +210,7 @@ class PdfLayout(SphinxPostTransform):
             _title_introduction(self.document, self.config.latex_engine)
         _title_proofs(self.document)
         _widen_long_tables(self.document)
+        _keep_boxes_together(self.document)
         _keep_docstring_citations_in_place(self.document)
         _author_year_labels(self.document, self.env.get_domain("cite"))
         _unlink_site_downloads(self.document)
