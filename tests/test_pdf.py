@@ -328,6 +328,38 @@ def test_citations_find_their_entries_in_the_one_bibliography(pdf_text: str):
     assert "Bibliography" not in pdf_text, "a separate Bibliography beside the References chapter"
 
 
+def accuracy_table() -> list[list[str]]:
+    """The cells of the accuracy table of the kltools page, as its Markdown source writes them."""
+    rows = [[cell.strip().replace("\\|", "|").replace("**", "")
+             for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            for line in (ROOT / "book" / "kltools.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("|") and not line.startswith("| ---")]
+    header = next(index for index, row in enumerate(rows) if ACCURACY_TABLE_HEADER in row)
+    return [row for row in rows[header:] if len(row) == len(rows[header])]
+
+
+ACCURACY_TABLE_HEADER = "inputs swept (ranges, count)"
+
+
+def test_the_accuracy_table_fits_three_pages_without_breaking_a_word(pdf_pages: list[str]):
+    """The kltools page's accuracy table (66 rows of six columns) takes at most three pages, and
+    each word and number of its cells is printed whole, on one line. Seen to fail before
+    book/_ext/pdf_layout.py gave its columns widths from their text and book/_latex/pdflayout.sty a
+    smaller type: seven pages, with cells broken inside numbers ("1.2e-" / "15..9.5e-4") and words
+    ("de-" / "fects", "gum-" / "bel_r") in columns too narrow for them."""
+    rows = accuracy_table()
+    assert len(rows) > 30, f"the accuracy table has {len(rows)} rows"
+    # A long table repeats its header on each page.
+    pages = [number for number, text in enumerate(pdf_pages, 1)
+             if ACCURACY_TABLE_HEADER in normalized(text)]
+    assert 1 <= len(pages) <= 3, f"the accuracy table takes {len(pages)} pages: {pages}"
+    text = unicodedata.normalize("NFKC", " ".join(normalized(pdf_pages[number - 1])
+                                                  for number in pages)).replace("’", "'")
+    broken = sorted({word for row in rows for cell in row for word in cell.split()
+                     if len(word) >= 3 and word not in text})
+    assert not broken, f"{len(broken)} words of the table not printed whole: {broken[:10]}"
+
+
 # Sphinx's LaTeX writer: theorems, proofs, exercises and solutions are "note" admonitions.
 BOX = re.compile(r"\\begin\{sphinxadmonition\}\{note\}\{(.*?)\}\n(.*?)\\end\{sphinxadmonition\}",
                  re.DOTALL)

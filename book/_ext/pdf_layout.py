@@ -10,12 +10,12 @@ The LaTeX side of several of them is ``book/_latex/pdflayout.sty``.
   no title (its first paragraph starts with "Proof. "), and Sphinx's LaTeX writer then takes that
   paragraph's first token as the box title: every proof box opened with an empty bar. The proof
   gets the title "Proof" and its first paragraph loses the repeated word.
-* **Long tables ran off the page.** Sphinx sets a table of more than 30 rows as a ``longtable``
-  with ``l`` columns, which never wrap: the accuracy table of the kltools page was 1239 pt wider
-  than the page, its right half cut off. Such tables get wrapping columns whose widths follow
-  their text: each column's weight is the mean length of its cells (capped, so that one wordy
-  column cannot squeeze the others), and at least its longest word plus room for the column's
-  padding, so that a number such as 5.4e-16 stays on one line.
+* **Long tables ran off the page, then over seven.** Sphinx sets a table of more than 30 rows as
+  a ``longtable`` with ``l`` columns, which never wrap: the accuracy table of the kltools page was
+  1239 pt wider than the page, its right half cut off. Wrapping columns as wide as their mean
+  cell took seven pages, broke numbers ("1.2e-" / "15") and set "de-" / "fects". Such tables are
+  now set in 7 pt type, ragged right and never broken inside a word (pdflayout.sty), in columns
+  whose widths make the table take the fewest lines (``column_weights``): three pages.
 * **Boxes split across pages.** Theorems, proofs, exercises and solutions are framed boxes that
   break wherever the page ends; a box that fits on a page now starts on the next one instead.
 * **The API's references were moved to the end of the book.** The numbered references of the
@@ -36,8 +36,9 @@ The LaTeX side of several of them is ``book/_latex/pdflayout.sty``.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
-import statistics
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -50,19 +51,82 @@ SITE_DOWNLOAD_CLASS = "site-download"
 PROOF_PREFIX = re.compile(r"^Proof\.\s*")
 # Sphinx's LaTeX writer (Table.is_longtable) switches to longtable above this many rows.
 LONGTABLE_ROWS = 30
-MAX_COLUMN_WEIGHT = 50
-# Characters' worth of width taken by the space either side of a column's text.
-COLUMN_PADDING = 5
+# Long tables are set in \scriptsize (book/_latex/pdflayout.sty): 7 pt type on the 469.75 pt
+# text width, 67 em. Widths are counted in half ems.
+LINE_WIDTH = 134
+# Each column loses 2 \tabcolsep (8 pt there, 1.1 em) to the space either side of its text.
+COLUMN_PADDING = 3
+# Advance widths of the Times glyphs (FreeSerif, the PDF's font, is a Times clone) in thousandths
+# of an em; other characters count as 500.
+GLYPH_WIDTHS = {
+    **dict(zip("abcdefghijklmnopqrstuvwxyz", (444, 500, 444, 500, 444, 333, 500, 500, 278, 278,
+                                              500, 278, 778, 500, 500, 500, 500, 333, 389, 278,
+                                              500, 500, 722, 500, 500, 444))),
+    **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", (722, 667, 667, 722, 611, 556, 722, 722, 333, 389,
+                                              722, 611, 889, 722, 722, 556, 722, 667, 556, 611,
+                                              722, 722, 944, 722, 722, 611))),
+    **dict.fromkeys(".,", 250), **dict.fromkeys(":;|/", 278), **dict.fromkeys("-()'", 333),
+    **dict.fromkeys("=+", 564), "%": 833, "\u2026": 1000, "\u2016": 400,
+}
+SPACE_WIDTH = 250
+# Headings are bold and some cells are: words are measured this much wider for a column's
+# minimum width, so that the widest word never runs into the next column.
+BOLD_FACTOR = 1.1
 
 
-def column_weights(rows: list[list[str]]) -> list[int]:
-    """Relative widths of a table's columns from the text of its cells (rows of equal length)."""
-    weights = []
-    for column in zip(*rows):
-        mean_length = statistics.fmean(len(text) for text in column)
-        longest_word = max((len(word) for text in column for word in text.split()), default=1)
-        weights.append(round(max(min(mean_length, MAX_COLUMN_WEIGHT), longest_word + COLUMN_PADDING)))
-    return weights
+def _word_width(word: str) -> float:
+    """Width of a word in half ems of the table's type."""
+    return sum(GLYPH_WIDTHS.get(char, 500) for char in word) / 500
+
+
+def _line_count(words: list[float], width: float) -> int:
+    """Lines of ragged-right text with these word widths in a column of this width."""
+    lines, used, space = 1, 0.0, SPACE_WIDTH / 500
+    for word in words:
+        if used and used + space + word > width:
+            lines, used = lines + 1, word
+        else:
+            used += (space if used else 0.0) + word
+    return lines
+
+
+def column_weights(rows: list[list[str]], line_width: int = LINE_WIDTH) -> list[int]:
+    """Widths (in half ems, padding included, adding up to ``line_width``) of a table's columns
+    that make its rows, of equal length, take the fewest lines: no line breaks inside a word,
+    so each column is at least as wide as its widest word, and the rest of the line goes step by
+    step to the column where it saves the most lines per half em."""
+    columns = [[[_word_width(word) for word in text.split()] for text in column]
+               for column in zip(*rows)]
+    widths = [COLUMN_PADDING + math.ceil(BOLD_FACTOR * max((width for cell in column
+                                                            for width in cell), default=1))
+              for column in columns]
+    room = line_width - sum(widths)
+    if room <= 0:
+        return widths  # wider than the page however it is divided: each word keeps its room
+
+    @functools.cache
+    def lines(column: int, width: int) -> tuple[int, ...]:
+        return tuple(_line_count(cell, width - COLUMN_PADDING) for cell in columns[column])
+
+    def total(trial: list[int]) -> int:
+        return sum(map(max, zip(*(lines(column, width) for column, width in enumerate(trial)))))
+
+    while room > 0:
+        current = total(widths)
+        best = None  # (lines saved per half em, half ems, column)
+        for column in range(len(widths)):
+            for extra in range(1, room + 1):
+                trial = widths[:column] + [widths[column] + extra] + widths[column + 1:]
+                saved = current - total(trial)
+                if saved > 0 and (best is None or saved / extra > best[0]):
+                    best = (saved / extra, extra, column)
+        if best is None:
+            break
+        widths[best[2]] += best[1]
+        room -= best[1]
+    # What no column needs goes to each in proportion to its width.
+    shares = [room * width // sum(widths) for width in widths]
+    return [width + share for width, share in zip(widths, shares)]
 
 
 def _title_proofs(document: nodes.document) -> None:
@@ -91,6 +155,7 @@ def _widen_long_tables(document: nodes.document) -> None:
             colspec["colwidth"] = weight
         table["classes"] = [name for name in table["classes"] if name != "colwidths-auto"]
         table["classes"].append("colwidths-given")
+        _wrap_in_environment(table, "pdflayoutlongtable")
 
 
 def _wrap_in_environment(node: nodes.Element, environment: str) -> None:
