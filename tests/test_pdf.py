@@ -423,3 +423,53 @@ def test_boxes_shorter_than_a_page_are_not_split(pdf: Path, pdf_pages: list[str]
     assert checked > 50, f"only {checked} boxes without code found in {pdf.with_suffix('.tex')}"
     assert not split, f"short boxes split across pages: {split}"
 
+
+# What Sphinx's LaTeX verbatim prints at the start of the rest of a code line too long for the
+# page (\hookrightarrow).
+CONTINUATION = "\u21aa"
+# Code lines the chapters keep at most this long.
+CODE_LINE_LENGTH = 79
+# The continuations left where no chapter's code decides the length of a line: kltools' docstring
+# examples on the API page, the errors and reprs kltools prints on the kltools page, and those
+# pages' own code (18 when written, with every chapter line at most 79 characters).
+MAX_CONTINUATIONS = 20
+
+
+def chapter_pages(pdf_pages: list[str]) -> dict[Path, range]:
+    """The pages of each chapter of the PDF's body (the pages after the root), by source."""
+    sources = toc_sources()[1:]
+    openers = []
+    for source in sources:
+        title = normalized(page_title(source)).upper()
+        opener = re.compile(r"CHAPTER [A-Z]+ " + re.escape(title) + r"(?![A-Z])")
+        openers.append(next(number for number, text in enumerate(pdf_pages, 1)
+                            if opener.search(normalized(text))))
+    ends = openers[1:] + [len(pdf_pages) + 1]
+    return {source: range(start, end) for source, start, end in zip(sources, openers, ends)}
+
+
+def long_code_lines(source: Path) -> int:
+    """Lines of a notebook's code and printed outputs longer than CODE_LINE_LENGTH."""
+    cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+    texts = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    texts += ["".join(output.get("text") or output.get("data", {}).get("text/plain", ""))
+              for cell in cells for output in cell.get("outputs", [])]
+    return sum(len(line) > CODE_LINE_LENGTH for text in texts for line in text.splitlines())
+
+
+def test_code_lines_fit_the_page(pdf_text: str, pdf_pages: list[str]):
+    """No code or output line of the chapters is wrapped (a line of 79 characters fits: the PDF
+    sets 86 of them on a line of code, 83 of output, 80 of output in a solution's box), and the
+    book has at most MAX_CONTINUATIONS wrapped lines in all. Seen to fail on the PDF before the
+    chapters' code lines were shortened to at most 79 characters: 533 wrapped lines, 515 of them
+    in the chapters, where 685 code and output lines were longer than 79 characters."""
+    wrapped = {source.name: sum(pdf_pages[number - 1].count(CONTINUATION) for number in pages)
+               for source, pages in chapter_pages(pdf_pages).items() if source.suffix == ".ipynb"}
+    long_lines = {source.name: long_code_lines(source) for source in toc_sources()
+                  if source.suffix == ".ipynb"}
+    assert not any(wrapped.values()), (
+        f"wrapped code lines in the chapters: { {name: n for name, n in wrapped.items() if n} }; "
+        f"lines longer than {CODE_LINE_LENGTH} characters in their notebooks: "
+        f"{ {name: n for name, n in long_lines.items() if n} }")
+    total = pdf_text.count(CONTINUATION)
+    assert total <= MAX_CONTINUATIONS, f"{total} wrapped code lines in the PDF"
