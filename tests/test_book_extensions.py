@@ -80,9 +80,31 @@ def test_only_long_tables_get_column_widths_from_their_text():
     assert "colwidths-given" in long_table["classes"]
     assert "colwidths-auto" not in long_table["classes"]
     widths = [colspec["colwidth"] for colspec in long_table.findall(nodes.colspec)]
-    # The wordy column is capped; the number keeps room for itself and the column padding.
-    assert widths == [45, pdf_layout.MAX_COLUMN_WEIGHT, len("2.5e-08") + pdf_layout.COLUMN_PADDING]
+    # The line is shared out; the wordy column gets most of it; each column keeps room for its
+    # widest word (the number, the long name) and the column's padding.
+    assert pdf_layout.LINE_WIDTH - len(widths) < sum(widths) <= pdf_layout.LINE_WIDTH
+    assert widths[1] == max(widths)
+    assert widths[0] >= pdf_layout.COLUMN_PADDING + pdf_layout._word_width("multivariate_normal")
+    assert widths[2] >= pdf_layout.COLUMN_PADDING + pdf_layout._word_width("2.5e-08")
+    # Set in the smaller type of book/_latex/pdflayout.sty.
+    assert [node.astext() for node in long_table.parent.findall(nodes.raw)] == [
+        r"\begin{pdflayoutlongtable}", r"\end{pdflayoutlongtable}"]
     assert short_table["classes"] == ["colwidths-auto"]
+
+
+def test_column_widths_take_the_fewest_lines():
+    # A wordy column beside short ones: an even split of the line would wrap it into many lines.
+    rows = [["kl: norm", "scale 1e-300..1e300, scale ratio 1e-20..1e20, " * 3, "3.9e-16", "none"]] * 40
+    widths = pdf_layout.column_weights(rows)
+
+    def lines(widths):
+        return sum(max(pdf_layout._line_count([pdf_layout._word_width(word) for word in text.split()],
+                                              width - pdf_layout.COLUMN_PADDING)
+                       for text, width in zip(row, widths)) for row in rows)
+
+    even = [pdf_layout.LINE_WIDTH // len(widths)] * len(widths)
+    assert lines(widths) < lines(even)
+    assert lines(widths) == len(rows) * 2  # 150 characters: two lines of the wide column
 
 
 def test_docstring_references_stay_in_place_and_the_bibliography_keeps_its_own():

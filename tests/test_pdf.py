@@ -29,6 +29,8 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -343,3 +345,236 @@ def test_numbers_are_per_chapter_as_on_the_site(pdf_text: str, pdf_lines: str):
                   if source.stem not in numbers]
     assert back_pages and all(re.search(rf"APPENDIX [A-Z] {re.escape(title.upper())}(?![A-Z])", pdf_text)
                               for title in back_pages), f"not opened as appendices: {back_pages}"
+
+
+# What the PDF looks like to a reader: its pages, as pdftotext reads them.
+
+@pytest.fixture(scope="module")
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page (pdftotext separates pages with form feeds); index 0 is page 1."""
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    return text.split("\f")[:-1]
+
+
+def word_boxes(pdf: Path, page: int) -> list[tuple[str, float]]:
+    """(word, height in points) for each word of a page, from pdftotext's bounding boxes."""
+    html = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    return [(unescape(word), float(y_max) - float(y_min)) for y_min, y_max, word in re.findall(
+        r'<word xMin="[^"]+" yMin="([^"]+)" xMax="[^"]+" yMax="([^"]+)">([^<]*)</word>', html)]
+
+
+def first_words(source: Path, count: int) -> str:
+    """The first words of a page's prose, below its heading, as the PDF prints them."""
+    text = markdown_cells(source)[0]
+    body = text[FIRST_HEADING.search(text).end():].strip().split("\n\n")[0]
+    return normalized(re.sub(r"[*`]", "", body)).split(" ", count)[:count]
+
+
+def test_the_introduction_has_its_title_and_its_own_running_footer(pdf: Path, pdf_pages: list[str]):
+    """The introduction (the root page) opens with its heading set as a chapter title, and no page
+    of it carries the "CONTENTS" mark. Seen to fail before book/_ext/pdf_layout.py titled it:
+    Sphinx drops the root page's heading (it becomes the title page's), so the introduction began
+    untitled and the footers of its four pages read "CONTENTS", the mark the table of contents
+    leaves."""
+    intro = toc_sources()[0]
+    title, opening = normalized(page_title(intro)), " ".join(first_words(intro, 6))
+    first = next(number for number, text in enumerate(pdf_pages, 1) if opening in normalized(text))
+    chapter_one = next(number for number, text in enumerate(pdf_pages, 1)
+                       if "CHAPTER ONE" in normalized(text))
+    assert first < chapter_one, f"the introduction ({opening!r}) is not before chapter one"
+    boxes = word_boxes(pdf, first)
+    body_height = sorted(height for _, height in boxes)[len(boxes) // 2]
+    large = {word.casefold() for word, height in boxes if height > 1.4 * body_height}
+    missing = [word for word in title.split() if word.casefold() not in large]
+    assert not missing, (f"page {first} opens the introduction without its title {title!r} "
+                         f"as a heading (not in large type: {missing})")
+    marked = [number for number in range(first, chapter_one) if "CONTENTS" in pdf_pages[number - 1]]
+    assert not marked, f"pages of the introduction with the running mark CONTENTS: {marked}"
+
+
+# A citation as the text shows it, author-year: "Cover and Thomas, 2006", "Blei et al., 2017".
+CITATION = r"[A-Z][^\[\],]*?, \d{4}[a-z]?"
+# "[Cover and Thomas, 2006]", "[Bishop, 2006, Murphy, 2022]"; bibliography entries open with one.
+PARENTHETICAL_CITATION = re.compile(rf"\[((?:{CITATION})(?:, {CITATION})*)\]")
+# "Cover and Thomas [2006]", "Kraskov et al. [2004]".
+TEXTUAL_CITATION = re.compile(r"([A-Z][\w'’-]+(?: and [A-Z][\w'’-]+| et al\.)?) \[(\d{4}[a-z]?)\]")
+
+
+def bracketed_works(text: str) -> set[str]:
+    """The works in the text's brackets, as "Author, year"."""
+    return {work for group in PARENTHETICAL_CITATION.findall(text)
+            for work in re.findall(CITATION, group)}
+
+
+def cited(text: str) -> set[str]:
+    """Every work the text cites, as "Author, year"."""
+    return bracketed_works(text) | {f"{names}, {year}"
+                                    for names, year in TEXTUAL_CITATION.findall(text)}
+
+
+def test_citations_find_their_entries_in_the_one_bibliography(pdf_text: str):
+    """A reader who sees "[Cover and Thomas, 2006]" or "Cover and Thomas [2006]" finds an entry
+    labelled "[Cover and Thomas, 2006]" in the bibliography, which is the References chapter's
+    body. Seen to fail before book/_ext/pdf_layout.py relabelled the entries and
+    book/_latex/pdflayout.sty set them in that chapter: the entries were labelled [CT06], [Bis06]
+    (sphinxcontrib-bibtex's alpha labels, which the text never uses), in a "Bibliography" chapter
+    of its own after the one-sentence References chapter."""
+    references = normalized(page_title(toc_sources()[-1]))
+    opener = re.search(r"(?:CHAPTER|APPENDIX) [A-Z]+ " + re.escape(references.upper()) + r"(?![A-Z])", pdf_text)
+    assert opener, f"no chapter {references!r} in the PDF"
+    body, bibliography = pdf_text[:opener.start()], pdf_text[opener.end():]
+    labels = bracketed_works(bibliography)
+    citations = cited(body)
+    assert citations, "no author-year citation found in the text"
+    missing = sorted(citations - labels)
+    assert not missing, f"cited but not a bibliography label: {missing}; labels: {sorted(labels)}"
+    assert "Bibliography" not in pdf_text, "a separate Bibliography beside the References chapter"
+
+
+def accuracy_table() -> list[list[str]]:
+    """The cells of the accuracy table of the kltools page, as its Markdown source writes them."""
+    rows = [[cell.strip().replace("\\|", "|").replace("**", "")
+             for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            for line in (ROOT / "book" / "kltools.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("|") and not line.startswith("| ---")]
+    header = next(index for index, row in enumerate(rows) if ACCURACY_TABLE_HEADER in row)
+    return [row for row in rows[header:] if len(row) == len(rows[header])]
+
+
+ACCURACY_TABLE_HEADER = "inputs swept (ranges, count)"
+
+
+def test_the_accuracy_table_fits_three_pages_without_breaking_a_word(pdf_pages: list[str]):
+    """The kltools page's accuracy table (66 rows of six columns) takes at most three pages, and
+    each word and number of its cells is printed whole, on one line. Seen to fail before
+    book/_ext/pdf_layout.py gave its columns widths from their text and book/_latex/pdflayout.sty a
+    smaller type: seven pages, with cells broken inside numbers ("1.2e-" / "15..9.5e-4") and words
+    ("de-" / "fects", "gum-" / "bel_r") in columns too narrow for them."""
+    rows = accuracy_table()
+    assert len(rows) > 30, f"the accuracy table has {len(rows)} rows"
+    # A long table repeats its header on each page.
+    pages = [number for number, text in enumerate(pdf_pages, 1)
+             if ACCURACY_TABLE_HEADER in normalized(text)]
+    assert 1 <= len(pages) <= 3, f"the accuracy table takes {len(pages)} pages: {pages}"
+    text = unicodedata.normalize("NFKC", " ".join(normalized(pdf_pages[number - 1])
+                                                  for number in pages)).replace("’", "'")
+    broken = sorted({word for row in rows for cell in row for word in cell.split()
+                     if len(word) >= 3 and word not in text})
+    assert not broken, f"{len(broken)} words of the table not printed whole: {broken[:10]}"
+
+
+# Sphinx's LaTeX writer: theorems, proofs, exercises and solutions are "note" admonitions.
+BOX = re.compile(r"\\begin\{sphinxadmonition\}\{note\}\{(.*?)\}\n(.*?)\\end\{sphinxadmonition\}",
+                 re.DOTALL)
+TEX_MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]"
+                      r"|\\begin\{(equation|align|gather|multline)\*?\}.*?\\end\{\1\*?\}", re.DOTALL)
+TEX_MARKUP = re.compile(r"\\(?:begin|end)\{[^}]*\}(?:\{[^}]*\})?|\\(?:label|ref)\{[^}]*\}"
+                        r"|\[\\detokenize\{[^}]*\}\]|\\[A-Za-z@]+\*?")
+
+
+def prose_words(text: str) -> list[str]:
+    """Words of four letters or more, hyphens dropped (so "cross-entropy" and a word hyphenated
+    at a line's end compare equal); math, whose letters the PDF prints as math italics, left out."""
+    return re.findall(r"[A-Za-z]{4,}", text.replace("-", ""))
+
+
+def latex_words(latex: str) -> list[str]:
+    return prose_words(TEX_MARKUP.sub(" ", TEX_MATH.sub(" ", latex.replace(r"\sphinxhyphen{}", "-"))))
+
+
+def find_words(stream: list[tuple[str, int]], wanted: list[str], start: int, gap: int) -> int | None:
+    """Index in ``stream`` of the last of ``wanted``, found in order from ``start`` with at most
+    ``gap`` other words between two of them (pdftotext puts some words of a line with math out
+    of order), or None."""
+    words = [word for word, _ in stream]
+    for first in (index for index in range(start, len(words)) if words[index] == wanted[0]):
+        last = first
+        for word in wanted[1:]:
+            window = words[last + 1:last + 2 + gap]
+            if word not in window:
+                break
+            last += 1 + window.index(word)
+        else:
+            return last
+    return None
+
+
+def test_boxes_shorter_than_a_page_are_not_split(pdf: Path, pdf_pages: list[str]):
+    """A theorem, proof, exercise or solution box starts and ends on the same page when it is short
+    (every box without code: at most 80 words and a display or two, a fraction of a page). Found
+    in the PDF by its title and first words and, after them, its last words, taken from the LaTeX
+    beside the PDF. Seen to fail before book/_latex/pdflayout.sty kept boxes together: 9 short
+    boxes split across pages (Theorem 1, six proofs, Exercises 12 and 16)."""
+    stream = [(word, number) for number, text in enumerate(pdf_pages, 1)
+              for word in prose_words(unicodedata.normalize("NFKC", text).replace("-\n", ""))]
+    latex = pdf.with_suffix(".tex").read_text(encoding="utf-8")
+    split, checked, position = [], 0, 0
+    for match in BOX.finditer(latex):
+        title, body = match.groups()
+        if "sphinxVerbatim" in body or "includegraphics" in body:
+            continue  # code and figures: a box may be taller than a page
+        words = latex_words(body)
+        start = find_words(stream, latex_words(title)[:1] + words[:3], position, gap=6)
+        assert start is not None, f"box {title!r} ({words[:3]}) not found in the PDF"
+        start -= next(index for index, (word, _) in enumerate(reversed(stream[:start + 1]))
+                      if word == latex_words(title)[0])
+        end = find_words(stream, words[-3:], start, gap=12)
+        assert end is not None, f"the end of box {title!r} ({words[-3:]}) not found in the PDF"
+        if stream[start][1] != stream[end][1]:
+            split.append(f"{title} (pages {stream[start][1]}-{stream[end][1]})")
+        checked, position = checked + 1, start + 1
+    assert checked > 50, f"only {checked} boxes without code found in {pdf.with_suffix('.tex')}"
+    assert not split, f"short boxes split across pages: {split}"
+
+
+# What Sphinx's LaTeX verbatim prints at the start of the rest of a code line too long for the
+# page (\hookrightarrow).
+CONTINUATION = "\u21aa"
+# Code lines the chapters keep at most this long.
+CODE_LINE_LENGTH = 79
+# The continuations left where no chapter's code decides the length of a line: kltools' docstring
+# examples on the API page, the errors and reprs kltools prints on the kltools page, and those
+# pages' own code (18 when written, with every chapter line at most 79 characters).
+MAX_CONTINUATIONS = 20
+
+
+def chapter_pages(pdf_pages: list[str]) -> dict[Path, range]:
+    """The pages of each chapter of the PDF's body (the pages after the root), by source."""
+    sources = toc_sources()[1:]
+    openers = []
+    for source in sources:
+        title = normalized(page_title(source)).upper()
+        opener = re.compile(r"CHAPTER [A-Z]+ " + re.escape(title) + r"(?![A-Z])")
+        openers.append(next(number for number, text in enumerate(pdf_pages, 1)
+                            if opener.search(normalized(text))))
+    ends = openers[1:] + [len(pdf_pages) + 1]
+    return {source: range(start, end) for source, start, end in zip(sources, openers, ends)}
+
+
+def long_code_lines(source: Path) -> int:
+    """Lines of a notebook's code and printed outputs longer than CODE_LINE_LENGTH."""
+    cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+    texts = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    texts += ["".join(output.get("text") or output.get("data", {}).get("text/plain", ""))
+              for cell in cells for output in cell.get("outputs", [])]
+    return sum(len(line) > CODE_LINE_LENGTH for text in texts for line in text.splitlines())
+
+
+def test_code_lines_fit_the_page(pdf_text: str, pdf_pages: list[str]):
+    """No code or output line of the chapters is wrapped (a line of 79 characters fits: the PDF
+    sets 86 of them on a line of code, 83 of output, 80 of output in a solution's box), and the
+    book has at most MAX_CONTINUATIONS wrapped lines in all. Seen to fail on the PDF before the
+    chapters' code lines were shortened to at most 79 characters: 533 wrapped lines, 515 of them
+    in the chapters, where 685 code and output lines were longer than 79 characters."""
+    wrapped = {source.name: sum(pdf_pages[number - 1].count(CONTINUATION) for number in pages)
+               for source, pages in chapter_pages(pdf_pages).items() if source.suffix == ".ipynb"}
+    long_lines = {source.name: long_code_lines(source) for source in toc_sources()
+                  if source.suffix == ".ipynb"}
+    assert not any(wrapped.values()), (
+        f"wrapped code lines in the chapters: { {name: n for name, n in wrapped.items() if n} }; "
+        f"lines longer than {CODE_LINE_LENGTH} characters in their notebooks: "
+        f"{ {name: n for name, n in long_lines.items() if n} }")
+    total = pdf_text.count(CONTINUATION)
+    assert total <= MAX_CONTINUATIONS, f"{total} wrapped code lines in the PDF"

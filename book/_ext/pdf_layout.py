@@ -1,22 +1,34 @@
 """Corrections of the PDF (the LaTeX builder of ``make pdf``); the website is untouched.
 
+The LaTeX side of several of them is ``book/_latex/pdflayout.sty``.
+
+* **The introduction had no title.** Sphinx's LaTeX writer takes the root page's heading for the
+  title page and drops it from the text: the introduction began untitled, and the footers of its
+  pages said "CONTENTS", the mark the table of contents leaves. It opens with its heading as an
+  unnumbered chapter, listed in the contents, whose title is its pages' running mark.
 * **Proofs had an empty title bar.** sphinx-proof writes a ``{prf:proof}`` as an admonition with
   no title (its first paragraph starts with "Proof. "), and Sphinx's LaTeX writer then takes that
   paragraph's first token as the box title: every proof box opened with an empty bar. The proof
   gets the title "Proof" and its first paragraph loses the repeated word.
-* **Long tables ran off the page.** Sphinx sets a table of more than 30 rows as a ``longtable``
-  with ``l`` columns, which never wrap: the accuracy table of the kltools page was 1239 pt wider
-  than the page, its right half cut off. Such tables get wrapping columns whose widths follow
-  their text: each column's weight is the mean length of its cells (capped, so that one wordy
-  column cannot squeeze the others), and at least its longest word plus room for the column's
-  padding, so that a number such as 5.4e-16 stays on one line.
+* **Long tables ran off the page, then over seven.** Sphinx sets a table of more than 30 rows as
+  a ``longtable`` with ``l`` columns, which never wrap: the accuracy table of the kltools page was
+  1239 pt wider than the page, its right half cut off. Wrapping columns as wide as their mean
+  cell took seven pages, broke numbers ("1.2e-" / "15") and set "de-" / "fects". Such tables are
+  now set in 7 pt type, ragged right and never broken inside a word (pdflayout.sty), in columns
+  whose widths make the table take the fewest lines (``column_weights``): three pages.
+* **Boxes split across pages.** Theorems, proofs, exercises and solutions are framed boxes that
+  break wherever the page ends; a box that fits on a page now starts on the next one instead.
 * **The API's references were moved to the end of the book.** The numbered references of the
   docstrings (numpydoc's "References" sections, ``.. [1]``) are docutils citations, and Sphinx's
   LaTeX writer gathers every citation into the bibliography: each function's "References" heading
   was followed by a bare "[1]", and the bibliography opened with a dozen entries numbered [1] and
   [2]. They stay where the docstring puts them, as paragraphs starting "[1]", and the text cites
   them as "[1]"; numpydoc's LaTeX-only line that cites every entry once, to keep them from being
-  dropped, goes. The book's bibliography (sphinxcontrib-bibtex, labels such as [CT06]) is kept.
+  dropped, goes.
+* **The bibliography's labels were not the citations'.** The text cites author-year ("[Cover and
+  Thomas, 2006]"), the bibliography was labelled [CT06], and set as a chapter of its own after
+  the one-sentence References chapter. Its entries are labelled as they are cited and are the
+  References chapter's body (pdflayout.sty).
 * **Links to the website's downloads were dead in the PDF.** ``{site-download}`` (downloads.py)
   links a file relative to the page, ``../downloads/kltools-book.zip``, which a PDF read on its
   own cannot open. In the PDF the file's name stays, as text.
@@ -27,13 +39,15 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import re
-import statistics
 
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import texescape
 
 DOCSTRING_CITATION_LABEL = re.compile(r"^\d+$")
 # The class downloads.py gives its {site-download} links.
@@ -41,19 +55,82 @@ SITE_DOWNLOAD_CLASS = "site-download"
 PROOF_PREFIX = re.compile(r"^Proof\.\s*")
 # Sphinx's LaTeX writer (Table.is_longtable) switches to longtable above this many rows.
 LONGTABLE_ROWS = 30
-MAX_COLUMN_WEIGHT = 50
-# Characters' worth of width taken by the space either side of a column's text.
-COLUMN_PADDING = 5
+# Long tables are set in \scriptsize (book/_latex/pdflayout.sty): 7 pt type on the 469.75 pt
+# text width, 67 em. Widths are counted in half ems.
+LINE_WIDTH = 134
+# Each column loses 2 \tabcolsep (8 pt there, 1.1 em) to the space either side of its text.
+COLUMN_PADDING = 3
+# Advance widths of the Times glyphs (FreeSerif, the PDF's font, is a Times clone) in thousandths
+# of an em; other characters count as 500.
+GLYPH_WIDTHS = {
+    **dict(zip("abcdefghijklmnopqrstuvwxyz", (444, 500, 444, 500, 444, 333, 500, 500, 278, 278,
+                                              500, 278, 778, 500, 500, 500, 500, 333, 389, 278,
+                                              500, 500, 722, 500, 500, 444))),
+    **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", (722, 667, 667, 722, 611, 556, 722, 722, 333, 389,
+                                              722, 611, 889, 722, 722, 556, 722, 667, 556, 611,
+                                              722, 722, 944, 722, 722, 611))),
+    **dict.fromkeys(".,", 250), **dict.fromkeys(":;|/", 278), **dict.fromkeys("-()'", 333),
+    **dict.fromkeys("=+", 564), "%": 833, "\u2026": 1000, "\u2016": 400,
+}
+SPACE_WIDTH = 250
+# Headings are bold and some cells are: words are measured this much wider for a column's
+# minimum width, so that the widest word never runs into the next column.
+BOLD_FACTOR = 1.1
 
 
-def column_weights(rows: list[list[str]]) -> list[int]:
-    """Relative widths of a table's columns from the text of its cells (rows of equal length)."""
-    weights = []
-    for column in zip(*rows):
-        mean_length = statistics.fmean(len(text) for text in column)
-        longest_word = max((len(word) for text in column for word in text.split()), default=1)
-        weights.append(round(max(min(mean_length, MAX_COLUMN_WEIGHT), longest_word + COLUMN_PADDING)))
-    return weights
+def _word_width(word: str) -> float:
+    """Width of a word in half ems of the table's type."""
+    return sum(GLYPH_WIDTHS.get(char, 500) for char in word) / 500
+
+
+def _line_count(words: list[float], width: float) -> int:
+    """Lines of ragged-right text with these word widths in a column of this width."""
+    lines, used, space = 1, 0.0, SPACE_WIDTH / 500
+    for word in words:
+        if used and used + space + word > width:
+            lines, used = lines + 1, word
+        else:
+            used += (space if used else 0.0) + word
+    return lines
+
+
+def column_weights(rows: list[list[str]], line_width: int = LINE_WIDTH) -> list[int]:
+    """Widths (in half ems, padding included, adding up to ``line_width``) of a table's columns
+    that make its rows, of equal length, take the fewest lines: no line breaks inside a word,
+    so each column is at least as wide as its widest word, and the rest of the line goes step by
+    step to the column where it saves the most lines per half em."""
+    columns = [[[_word_width(word) for word in text.split()] for text in column]
+               for column in zip(*rows)]
+    widths = [COLUMN_PADDING + math.ceil(BOLD_FACTOR * max((width for cell in column
+                                                            for width in cell), default=1))
+              for column in columns]
+    room = line_width - sum(widths)
+    if room <= 0:
+        return widths  # wider than the page however it is divided: each word keeps its room
+
+    @functools.cache
+    def lines(column: int, width: int) -> tuple[int, ...]:
+        return tuple(_line_count(cell, width - COLUMN_PADDING) for cell in columns[column])
+
+    def total(trial: list[int]) -> int:
+        return sum(map(max, zip(*(lines(column, width) for column, width in enumerate(trial)))))
+
+    while room > 0:
+        current = total(widths)
+        best = None  # (lines saved per half em, half ems, column)
+        for column in range(len(widths)):
+            for extra in range(1, room + 1):
+                trial = widths[:column] + [widths[column] + extra] + widths[column + 1:]
+                saved = current - total(trial)
+                if saved > 0 and (best is None or saved / extra > best[0]):
+                    best = (saved / extra, extra, column)
+        if best is None:
+            break
+        widths[best[2]] += best[1]
+        room -= best[1]
+    # What no column needs goes to each in proportion to its width.
+    shares = [room * width // sum(widths) for width in widths]
+    return [width + share for width, share in zip(widths, shares)]
 
 
 def _title_proofs(document: nodes.document) -> None:
@@ -82,6 +159,43 @@ def _widen_long_tables(document: nodes.document) -> None:
             colspec["colwidth"] = weight
         table["classes"] = [name for name in table["classes"] if name != "colwidths-auto"]
         table["classes"].append("colwidths-given")
+        _wrap_in_environment(table, "pdflayoutlongtable")
+
+
+def _wrap_in_environment(node: nodes.Element, environment: str) -> None:
+    """Put the node's LaTeX inside an environment of book/_latex/pdflayout.sty."""
+    parent = node.parent
+    index = parent.index(node)
+    parent.insert(index + 1, nodes.raw("", rf"\end{{{environment}}}", format="latex"))
+    parent.insert(index, nodes.raw("", rf"\begin{{{environment}}}", format="latex"))
+
+
+def _keep_boxes_together(document: nodes.document) -> None:
+    # Theorems, proofs, exercises and solutions are admonitions; a box inside another one is
+    # set in a minipage by Sphinx and cannot break anyway.
+    for box in list(document.findall(nodes.Admonition)):
+        if not any(isinstance(ancestor, nodes.Admonition) for ancestor in _ancestors(box)):
+            _wrap_in_environment(box, "pdflayoutkeep")
+
+
+def _ancestors(node: nodes.Node):
+    while node.parent is not None:
+        node = node.parent
+        yield node
+
+
+def _title_introduction(document: nodes.document, latex_engine: str) -> None:
+    # Sphinx's LaTeX writer takes the root page's heading for the title page and drops it from
+    # the text, so the introduction began untitled, and its pages' running footers still said
+    # "CONTENTS" (the last mark set, by the table of contents). It becomes an unnumbered
+    # chapter, listed in the contents, whose title is the mark of its pages.
+    section = document.next_node(nodes.section)
+    if section is None or not isinstance(section[0], nodes.title):
+        return
+    title = texescape.escape(section[0].astext(), latex_engine)
+    section.insert(1, nodes.raw(
+        "", rf"\chapter*{{{title}}}\phantomsection\addcontentsline{{toc}}{{chapter}}{{{title}}}"
+            rf"\markboth{{{title}}}{{{title}}}", format="latex"))
 
 
 def _keep_docstring_citations_in_place(document: nodes.document) -> None:
@@ -111,6 +225,32 @@ def _keep_docstring_citations_in_place(document: nodes.document) -> None:
         if reference.get("refname") in cited_ids:
             # An element, not bare text: it keeps the reference's ids (back-links point at them).
             reference.replace_self(nodes.inline("", f"[{cited_ids[reference['refname']]}]"))
+
+
+def _author_year_labels(document: nodes.document, domain) -> None:
+    """Label the bibliography's entries as the text cites them: "Cover and Thomas, 2006".
+
+    sphinxcontrib-bibtex labels entries with its formatting style (alpha: "CT06") and cites
+    them with its reference style (author_year: "[Cover and Thomas, 2006]"); the website shows
+    both, the PDF's bibliography only the label, which the text never used. The label is
+    rendered here with the reference style's own author and year templates, only for the LaTeX
+    builder: the env, and the website, keep the labels sphinxcontrib-bibtex gave.
+    """
+    style = getattr(domain, "reference_style", None)
+    if not (hasattr(style, "person") and hasattr(style, "author_year_sep")):
+        return  # not an author-year reference style: the text cites the labels themselves
+    from sphinxcontrib.bibtex.style.template import join, year
+
+    template = join(sep=style.author_year_sep)[style.person.author_or_editor_or_title(full=False),
+                                               year]
+    entries = {(citation.bibliography_key.docname, citation.citation_id): citation.entry
+               for citation in domain.citations}
+    for citation in document.findall(nodes.citation):
+        entry = entries.get((citation.get("docname"), (citation["ids"] or [None])[0]))
+        label = citation.next_node(nodes.label)
+        if entry is not None and label is not None:
+            text = template.format_data({"entry": entry, "style": style}).render_as("text")
+            label.replace_self(nodes.label("", text, support_smartquotes=False))
 
 
 def _unlink_site_downloads(document: nodes.document) -> None:
@@ -145,9 +285,13 @@ class PdfLayout(SphinxPostTransform):
     formats = ("latex",)
 
     def run(self, **kwargs) -> None:
+        if self.app.project.path2doc(self.document["source"]) == self.config.root_doc:
+            _title_introduction(self.document, self.config.latex_engine)
         _title_proofs(self.document)
         _widen_long_tables(self.document)
+        _keep_boxes_together(self.document)
         _keep_docstring_citations_in_place(self.document)
+        _author_year_labels(self.document, self.env.get_domain("cite"))
         _unlink_site_downloads(self.document)
         _show_setup_cells(self.document)
         # Pages under a numbered toctree have section numbers; the root page has none.
