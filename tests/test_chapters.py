@@ -366,7 +366,8 @@ def test_the_clean_notebooks_and_the_bundle_readme_do_not_talk_about_the_tests()
     downloads = _load_book_module("book_downloads", BOOK / "_ext" / "downloads.py")
     problems = build_talk([("README.txt", downloads.README)], "the bundle's README.txt")
     chapters = clean_notebook.toc_chapters(ROOT)
-    for name, notebook in clean_notebook.clean_chapters(chapters, BOOK / "references.bib").items():
+    for name, notebook in clean_notebook.clean_chapters(
+            chapters, BOOK / "references.bib", clean_notebook.toc_chapter_numbers(ROOT)).items():
         problems += build_talk(notebook_reader_text(notebook), f"clean {name}.ipynb")
     assert problems == [], "\n".join(problems)
 

@@ -546,7 +546,7 @@ def chapter_pages(pdf_pages: list[str]) -> dict[Path, range]:
     openers = []
     for source in sources:
         title = normalized(page_title(source)).upper()
-        opener = re.compile(r"CHAPTER [A-Z]+ " + re.escape(title) + r"(?![A-Z])")
+        opener = re.compile(r"(?:CHAPTER|APPENDIX) [A-Z]+ " + re.escape(title) + r"(?![A-Z])")
         openers.append(next(number for number, text in enumerate(pdf_pages, 1)
                             if opener.search(normalized(text))))
     ends = openers[1:] + [len(pdf_pages) + 1]
