@@ -113,5 +113,8 @@ def wait_for_math(page) -> None:
           await MathJax.startup.promise;
           const document = MathJax.startup.document;
           if (document.lazyTypesetAll) await document.lazyTypesetAll();
+          // The theme makes a box that now scrolls sideways (a table widened by its formulas)
+          // a tab stop 300 ms after the page changes; let it.
+          await new Promise(resolve => setTimeout(resolve, 400));
         }"""
     )

@@ -74,6 +74,8 @@ class Watched:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.site_url = site_url
         self.page.goto(f"{site_url}/{PAGE}", wait_until="networkidle")
+        # Formulas typeset as they come into view would move the maps under a tap.
+        wait_for_math(self.page)
         self.page.wait_for_selector(f'{HOST} output[name="reverse"]', timeout=15_000)
         self.host = self.page.locator(HOST)
 

@@ -132,6 +132,8 @@ def test_the_math_error_check_finds_planted_broken_formulas(browser, site_url):
           scratch.innerHTML = String.raw`\(r = q/p \undefinedcommand 0\) and \(x^\) and \(\left( x\)`;
           document.querySelector('main').appendChild(scratch);
           await MathJax.typesetPromise([scratch]);
+          // Formulas are typeset as they come into view: typeset these now.
+          await MathJax.startup.document.lazyTypesetAll();
         }"""
     )
     errors = page.evaluate(FIND_MATH_ERRORS)

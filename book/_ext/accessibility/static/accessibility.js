@@ -18,8 +18,8 @@
   // a tab index MathJax set itself (its explorer, when the reader turns it on) is left alone.
   var MARK = 'data-scroll-stop';
 
-  function letKeyboardScrollWideFormulas() {
-    document.querySelectorAll('mjx-container').forEach(function (formula) {
+  function letKeyboardScrollWideFormulas(formulas) {
+    (formulas || document.querySelectorAll('mjx-container')).forEach(function (formula) {
       var scrolls = /auto|scroll/.test(getComputedStyle(formula).overflowX) &&
         formula.scrollWidth > formula.clientWidth + 1;
       if (scrolls && !formula.hasAttribute('tabindex')) {
@@ -35,7 +35,7 @@
   var pending = null;
   function afterResize() {
     clearTimeout(pending);
-    pending = setTimeout(letKeyboardScrollWideFormulas, 200);
+    pending = setTimeout(function () { letKeyboardScrollWideFormulas(); }, 200);
   }
 
   function start() {
@@ -43,21 +43,25 @@
     new MutationObserver(nameColourModeButtons).observe(
       document.documentElement, {attributes: true, attributeFilter: ['data-mode']});
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-      MathJax.startup.promise.then(letKeyboardScrollWideFormulas);
+      MathJax.startup.promise.then(function () { letKeyboardScrollWideFormulas(); });
       window.addEventListener('resize', afterResize);
       // Opening a solution or a folded cell shows formulas that had no width while hidden.
       document.addEventListener('toggle', afterResize, true);
       document.addEventListener('click', afterResize, true);
-      // Formulas are typeset lazily, as they come into view (_config.yml): check each batch.
+      // Formulas are typeset lazily, as they come into view (_config.yml): each batch is
+      // checked as soon as it is in the page (only the new formulas, so scrolling stays cheap).
       new MutationObserver(function (changes) {
-        var typeset = changes.some(function (change) {
-          return Array.prototype.some.call(change.addedNodes, function (node) {
-            return node.nodeType === 1 && (node.matches('mjx-container, mjx-container *') ||
-                                           node.querySelector('mjx-container'));
+        var typeset = [];
+        changes.forEach(function (change) {
+          Array.prototype.forEach.call(change.addedNodes, function (node) {
+            if (node.nodeType !== 1) return;
+            var formula = node.closest('mjx-container');
+            if (formula) typeset.push(formula);
+            Array.prototype.push.apply(typeset, node.querySelectorAll('mjx-container'));
           });
         });
-        if (typeset) {
-          afterResize();
+        if (typeset.length) {
+          letKeyboardScrollWideFormulas(typeset);
         }
       }).observe(document.body, {childList: true, subtree: true});
     }
