@@ -727,12 +727,15 @@ def kl_divergence(
     The divergence is not symmetric:
 
     >>> p, q = [0.8, 0.2], [0.5, 0.5]
-    >>> round(kltools.kl_divergence(p, q, base=2), 6), round(kltools.kl_divergence(q, p, base=2), 6)
+    >>> forward = kltools.kl_divergence(p, q, base=2)
+    >>> reverse = kltools.kl_divergence(q, p, base=2)
+    >>> round(forward, 6), round(reverse, 6)
     (0.278072, 0.321928)
 
     It is infinite exactly when `p` has mass where `q` has none:
 
-    >>> kltools.kl_divergence([0.5, 0.5], [1.0, 0.0]), kltools.kl_divergence([1.0, 0.0], [0.5, 0.5])
+    >>> p, q = [0.5, 0.5], [1.0, 0.0]
+    >>> kltools.kl_divergence(p, q), kltools.kl_divergence(q, p)
     (inf, 0.6931471805599453)
 
     Nearly equal distributions keep their digits (the divergence is about

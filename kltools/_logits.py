@@ -656,7 +656,8 @@ def kl_divergence_from_logits(
 
     Logits [0, 0] and [0, log 3] are the distributions [1/2, 1/2] and [1/4, 3/4]:
 
-    >>> round(kltools.kl_divergence_from_logits([0.0, 0.0], [0.0, np.log(3.0)], base=2), 12)
+    >>> a, b = [0.0, 0.0], [0.0, np.log(3.0)]
+    >>> round(kltools.kl_divergence_from_logits(a, b, base=2), 12)
     0.207518749639
 
     Logits that put almost all mass on different classes; the probabilities themselves
@@ -677,7 +678,8 @@ def kl_divergence_from_logits(
     >>> teacher = np.array([[4.0, 1.0, -2.0], [0.5, 2.5, 0.0]])
     >>> student = np.array([[3.0, 1.5, -1.0], [0.0, 2.0, 0.5]])
     >>> T = 4.0
-    >>> (T**2 * kltools.kl_divergence_from_logits(teacher / T, student / T)).round(6)
+    >>> distillation = kltools.kl_divergence_from_logits(teacher / T, student / T)
+    >>> (T**2 * distillation).round(6)
     array([0.353698, 0.097558])
     """
     log_base = _log_base(base)

@@ -162,9 +162,11 @@ def mutual_information(
     --------
     >>> import numpy as np
     >>> import kltools
-    >>> round(kltools.mutual_information([[0.5, 0.0], [0.0, 0.5]], base=2), 12)  # Y = X: 1 bit
+    >>> y_equals_x = [[0.5, 0.0], [0.0, 0.5]]
+    >>> round(kltools.mutual_information(y_equals_x, base=2), 12)  # 1 bit
     1.0
-    >>> kltools.mutual_information(np.outer([0.2, 0.8], [0.5, 0.3, 0.2]))  # independent
+    >>> independent = np.outer([0.2, 0.8], [0.5, 0.3, 0.2])
+    >>> kltools.mutual_information(independent)
     0.0
     >>> counts = [[30, 10], [10, 50]]
     >>> round(kltools.mutual_information(counts, normalize=True), 4)
