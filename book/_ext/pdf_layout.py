@@ -25,10 +25,9 @@ The LaTeX side of several of them is ``book/_latex/pdflayout.sty``.
   [2]. They stay where the docstring puts them, as paragraphs starting "[1]", and the text cites
   them as "[1]"; numpydoc's LaTeX-only line that cites every entry once, to keep them from being
   dropped, goes.
-* **The bibliography's labels were not the citations'.** The text cites author-year ("[Cover and
-  Thomas, 2006]"), the bibliography was labelled [CT06], and set as a chapter of its own after
-  the one-sentence References chapter. Its entries are labelled as they are cited and are the
-  References chapter's body (pdflayout.sty).
+* **The bibliography was a chapter of its own** after the one-sentence References chapter; its
+  entries are now the References chapter's body (pdflayout.sty), labelled as the text cites
+  them (reading.py does that for the website and the PDF alike).
 * **Links to the website's downloads were dead in the PDF.** ``{site-download}`` (downloads.py)
   links a file relative to the page, ``../downloads/kltools-book.zip``, which a PDF read on its
   own cannot open. In the PDF the file's name stays, as text.
@@ -227,32 +226,6 @@ def _keep_docstring_citations_in_place(document: nodes.document) -> None:
             reference.replace_self(nodes.inline("", f"[{cited_ids[reference['refname']]}]"))
 
 
-def _author_year_labels(document: nodes.document, domain) -> None:
-    """Label the bibliography's entries as the text cites them: "Cover and Thomas, 2006".
-
-    sphinxcontrib-bibtex labels entries with its formatting style (alpha: "CT06") and cites
-    them with its reference style (author_year: "[Cover and Thomas, 2006]"); the website shows
-    both, the PDF's bibliography only the label, which the text never used. The label is
-    rendered here with the reference style's own author and year templates, only for the LaTeX
-    builder: the env, and the website, keep the labels sphinxcontrib-bibtex gave.
-    """
-    style = getattr(domain, "reference_style", None)
-    if not (hasattr(style, "person") and hasattr(style, "author_year_sep")):
-        return  # not an author-year reference style: the text cites the labels themselves
-    from sphinxcontrib.bibtex.style.template import join, year
-
-    template = join(sep=style.author_year_sep)[style.person.author_or_editor_or_title(full=False),
-                                               year]
-    entries = {(citation.bibliography_key.docname, citation.citation_id): citation.entry
-               for citation in domain.citations}
-    for citation in document.findall(nodes.citation):
-        entry = entries.get((citation.get("docname"), (citation["ids"] or [None])[0]))
-        label = citation.next_node(nodes.label)
-        if entry is not None and label is not None:
-            text = template.format_data({"entry": entry, "style": style}).render_as("text")
-            label.replace_self(nodes.label("", text, support_smartquotes=False))
-
-
 def _unlink_site_downloads(document: nodes.document) -> None:
     for reference in list(document.findall(nodes.reference)):
         if SITE_DOWNLOAD_CLASS in reference["classes"]:
@@ -291,7 +264,6 @@ class PdfLayout(SphinxPostTransform):
         _widen_long_tables(self.document)
         _keep_boxes_together(self.document)
         _keep_docstring_citations_in_place(self.document)
-        _author_year_labels(self.document, self.env.get_domain("cite"))
         _unlink_site_downloads(self.document)
         _show_setup_cells(self.document)
         # Pages under a numbered toctree have section numbers; the root page has none.

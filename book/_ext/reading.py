@@ -23,6 +23,9 @@ the theme's style sheet already carries Font Awesome's web font and icon classes
 same icons. The written pages are corrected once the build has finished, as in
 unique_scripts.py.
 
+The bibliography labels its entries as the text cites them ("Cover and Thomas, 2006", not
+sphinxcontrib-bibtex's "CT06"), on the website and in the PDF.
+
 The style sheets and scripts live in their own folder, loaded on every page (the explorers
 extension loads only ``book/_ext/explorers/``).
 """
@@ -35,6 +38,7 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinxcontrib.bibtex.style.template import join, year
 
 from written_pages import rewrite_written_pages
 
@@ -79,6 +83,41 @@ def _register(app: Sphinx) -> None:
         app.add_js_file(path.name, defer="defer")
 
 
+def author_year_labels(document: nodes.document, domain) -> None:
+    """Label the bibliography's entries as the text cites them: "Cover and Thomas, 2006".
+
+    sphinxcontrib-bibtex labels entries with its formatting style (alpha: "CT06") and cites
+    them with its reference style (author_year: "[Cover and Thomas, 2006]"), so a reader who
+    saw "Cover and Thomas, 2006" looked for it among labels such as [CT06]. The label is
+    rendered here with the reference style's own author and year templates, in each builder's
+    doctree (the env keeps the labels sphinxcontrib-bibtex gave).
+    """
+    style = getattr(domain, "reference_style", None)
+    if not (hasattr(style, "person") and hasattr(style, "author_year_sep")):
+        return  # not an author-year reference style: the text cites the labels themselves
+    template = join(sep=style.author_year_sep)[style.person.author_or_editor_or_title(full=False),
+                                               year]
+    entries = {(citation.bibliography_key.docname, citation.citation_id): citation.entry
+               for citation in domain.citations}
+    for citation in document.findall(nodes.citation):
+        entry = entries.get((citation.get("docname"), (citation["ids"] or [None])[0]))
+        label = citation.next_node(nodes.label)
+        if entry is not None and label is not None:
+            text = template.format_data({"entry": entry, "style": style}).render_as("text")
+            label.replace_self(nodes.label("", text, support_smartquotes=False))
+
+
+class LabelEntriesAsCited(SphinxPostTransform):
+    """The bibliography's entries carry the labels the text cites them by (all builders)."""
+
+    # After Sphinx turns citation cross-references into citation_reference nodes (priority 5),
+    # before the LaTeX builder gathers citations into the bibliography (750).
+    default_priority = 100
+
+    def run(self, **kwargs) -> None:
+        author_year_labels(self.document, self.env.get_domain("cite"))
+
+
 def without_icon_script(html: str) -> str:
     return ICON_SCRIPT.sub("", html)
 
@@ -90,5 +129,6 @@ def _drop_icon_script(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _register)
     app.add_post_transform(KeepPunctuationWithFormula)
+    app.add_post_transform(LabelEntriesAsCited)
     app.connect("build-finished", _drop_icon_script)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -11,6 +11,8 @@ line, search results in words, icons drawn; and screenshots of every chapter to 
 - Punctuation right after an inline formula is never the first thing on a line, at 390 and
   1280 px. Failed before book/_ext/reading.py kept them together (7 places at 1280 px, 54 at
   390 px).
+- A citation in the text ("Cover and Thomas, 2006") finds an entry of that label in the
+  References page. Failed before book/_ext/reading.py relabelled the entries (they read [CT06]).
 - Search results quote formulas without TeX. Failed before kl-search.js (``\\(p\\)``).
 - The theme's icons (menu, search, colour mode) are drawn without Font Awesome's script, which
   the build no longer loads.
@@ -121,6 +123,29 @@ def test_punctuation_stays_on_the_line_of_its_formula(browser, site_url, chapter
     offenders = page.evaluate(PUNCTUATION_STARTING_A_LINE)
     context.close()
     assert offenders == [], f"punctuation at the start of a line at {width} px"
+
+
+def test_citations_find_an_entry_labelled_as_they_read(browser, site_url):
+    context, page = _load(browser, site_url, "book/references.html")
+    labels = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.citation')]
+        .map(entry => [entry.id, entry.querySelector('.label').textContent.replace(/[\\[\\]]/g, '')]))""")
+    citations = []
+    for chapter in CHAPTERS:
+        page.goto(f"{site_url}/book/{chapter}.html", wait_until="load")
+        # A textual citation, "Cover and Thomas [2006]", links the year alone: read it with the
+        # names before it.
+        citations += page.evaluate("""() => [...document.querySelectorAll('main a[href*="references.html#"]')]
+            .map(link => {
+              const whole = (link.closest('.bibtex-citation') || link).textContent.trim();
+              const textual = /^(.+?) [\\[(](\\d{4}[a-z]?)[\\])]$/.exec(whole);
+              const text = textual && textual[2] === link.textContent
+                ? textual[1] + ', ' + textual[2] : link.textContent;
+              return [text, link.getAttribute('href').split('#')[1]];
+            })""")
+    context.close()
+    unmatched = [f"{text!r} -> {labels.get(target)!r}" for text, target in citations
+                 if text != labels.get(target)]
+    assert len(citations) > 10 and unmatched == [], unmatched[:5]
 
 
 @pytest.mark.parametrize("query", ["divergence", "surprise", "entropy"])
