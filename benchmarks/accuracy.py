@@ -24,7 +24,10 @@ a finite value where the truth is infinite, and warnings emitted during the call
 
 The routes run in two worker processes (the machine this is measured on has two cores).
 The table goes to stdout and to _build/accuracy.md, followed by the worst input of every row and
-an example of every kind of error and defect, each as a line of Python that reproduces it.
+an example of every kind of error and defect, each as a line of Python that reproduces it. The
+dated table with its summary (which routes fall short of their promise, read from the table) is
+also written to book/_generated/accuracy.md, which the kltools page includes: commit it after a
+run, so that the page says what was measured and when.
 """
 
 from __future__ import annotations
@@ -66,8 +69,9 @@ ROUTE_BUDGET = 20.0
 EXAMPLES = 5
 #: An oracle slower than this (seconds) is a bug of this script, reported as such.
 ORACLE_TIMEOUT = 60.0
-#: Coverage runs: seeds per pair, samples per estimate.
-SEEDS = 200
+#: Coverage runs: seeds per pair, samples per estimate. With 1000 seeds the binomial standard
+#: deviation of a 95% coverage is 0.7 points, so a row outside 95 +- 1.4 points says something.
+SEEDS = 1000
 MC_SAMPLES = 10_000
 
 FLOAT_MAX = sys.float_info.max
@@ -1665,6 +1669,45 @@ def details(results: list[dict]) -> list[str]:
 
 
 
+def coverage_band(seeds: int) -> tuple[float, float]:
+    """Coverage within two binomial standard deviations of 95% over `seeds` intervals (percent)."""
+    half_width = 2 * math.sqrt(0.95 * 0.05 / seeds)
+    return 100 * (0.95 - half_width), 100 * (0.95 + half_width)
+
+
+def summary(results: list[dict]) -> list[str]:
+    """What the table says, in sentences made from it (so that the page's claims match its rows)."""
+    short = [r for r in results if r["kind"] != "coverage" and r["defects"]]
+    if short:
+        listed = "; ".join(
+            f"`{r['name']}` ({defects_text(r['defects']).replace('**', '')})" for r in short)
+        lines = [f"Routes with a defect: {listed}. Every other route is within its promise, "
+                 "without NaN, unexpected infinities, warnings or timeouts."]
+    else:
+        lines = ["Every route is within its promise, without NaN, unexpected infinities, "
+                 "warnings or timeouts."]
+    low, high = coverage_band(SEEDS)
+    # A row whose every stderr is inf claims no interval, and one whose estimates are all exact
+    # (constant, stderr 0) covers by rounding: neither is a test of the 95% band.
+    coverage = [r for r in results if r["kind"] == "coverage"
+                and r["infinite_se"] < r["n"] and r["bias_ulps"] is None]
+    outside = [r for r in coverage
+               if not low <= 100 * r["hits"] / max(r["n"], 1) <= high]
+    text = (f"Over {SEEDS} seeds, honest 95% intervals cover the truth between {low:.1f}% and "
+            f"{high:.1f}% of the time (two binomial standard deviations); of the "
+            f"{len(coverage)} coverage rows that test this (rows with every stderr inf claim no "
+            "interval, rows with exact estimates cover by rounding), ")
+    if outside:
+        def verdict(r: dict) -> str:
+            percent = 100 * r["hits"] / max(r["n"], 1)
+            return (f"`{r['name']}` {percent:.1f}% ("
+                    + ("wider than needed" if percent > high else "too narrow") + ")")
+        text += "outside that band: " + "; ".join(verdict(r) for r in outside) + "."
+    else:
+        text += "every one is inside that band."
+    return lines + ["", text]
+
+
 def git_version() -> str:
     try:
         return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
@@ -1681,6 +1724,7 @@ def main() -> None:
               f"kltools {kltools.__version__} at git {git_version()}; "
               f"command: `make accuracy` (`.venv/bin/python benchmarks/accuracy.py`)")
     print(header, flush=True)
+    measured_on = time.strftime("%Y-%m-%d", time.gmtime())
     order = sorted(range(len(ROUTES)), key=lambda i: -ROUTES[i].cost)
     context = multiprocessing.get_context("fork")
     with context.Pool(2) as pool:
@@ -1692,6 +1736,7 @@ def main() -> None:
     slowest = sorted(results, key=lambda r: -r["seconds"])[:6]
     print("slowest routes: " + ", ".join(f"{r['name']} {r['seconds']:.0f} s" for r in slowest),
           file=sys.stderr)
+    low, high = coverage_band(SEEDS)
     notes = [
         "",
         f"Oracle: mpmath, closed forms derived in benchmarks/accuracy.py at {DPS} digits and more "
@@ -1704,8 +1749,9 @@ def main() -> None:
         "finite, finite where it is inf, warnings, and calls stopped after "
         f"{CALL_TIMEOUT:g} s. Coverage rows: the fraction of {SEEDS} seeded intervals "
         "value ± 1.96 stderr (plus 8 ulps) that contain the exact divergence, and the bias "
-        "(mean estimate - exact) in units of the standard error of that mean; with 200 seeds a "
-        "coverage between 92% and 98% is within two standard deviations of 95%. The ratio of the "
+        f"(mean estimate - exact) in units of the standard error of that mean; with {SEEDS} seeds "
+        f"a coverage between {low:.1f}% and {high:.1f}% is within two standard deviations of 95%. "
+        "The ratio of the "
         "mean reported stderr to the spread of the estimates across seeds shows whether the "
         "intervals have the right width.",
         "",
@@ -1716,6 +1762,21 @@ def main() -> None:
     build = ROOT / "_build"
     build.mkdir(exist_ok=True)
     (build / "accuracy.md").write_text("\n".join(lines) + "\n")
+    page = [
+        "<!-- Written by `make accuracy` (benchmarks/accuracy.py); do not edit by hand. -->",
+        "",
+        f"Measured on {measured_on} by `make accuracy` on {cpu_model()} "
+        f"({os.cpu_count()} cores), Python {platform.python_version()}, numpy {np.__version__}, "
+        f"scipy {__import__('scipy').__version__}, mpmath {mp.__version__}, "
+        f"kltools {kltools.__version__}:",
+        "",
+        *table(results),
+        "",
+        *summary(results),
+    ]
+    generated = ROOT / "book" / "_generated"
+    generated.mkdir(exist_ok=True)
+    (generated / "accuracy.md").write_text("\n".join(page) + "\n")
 
 
 if __name__ == "__main__":
