@@ -21,8 +21,8 @@ class MonteCarloEstimate(NamedTuple):
         The estimate, in nats (an array of the batch shape for a batch of distributions).
     stderr : float or ndarray
         Its standard error: the sample standard deviation of the per-sample terms over
-        sqrt(n). ``inf`` when the chosen estimator has an infinite variance for this pair (no
-        finite standard error exists), or when the divergence itself is infinite.
+        sqrt(n). ``inf`` when the chosen estimator's variance for this pair is infinite or
+        cannot be shown finite, or when the divergence itself is infinite.
     n : int
         The number of samples drawn from p.
     estimator : str
@@ -196,8 +196,10 @@ def kl_monte_carlo(
       normals: :math:`\sigma_q^2 \ge 2\sigma_p^2`).
     - ``"k2"``: :math:`\tfrac12 (\log r_i)^2`, biased (its mean matches the divergence only to
       second order near :math:`q = p`); offered for comparison.
-    - ``"auto"``: k3 when :math:`\mathbb{E}_p[r^4] < \infty`, so that both its variance and the
-      sample estimate of that variance are finite, and k1 otherwise. When `p` has finitely many
+    - ``"auto"``: k3 when :math:`\mathbb{E}_p[r^4] < \infty` and
+      :math:`\mathbb{E}_p[|\log r|^4] < \infty`, so that both its variance and the sample
+      estimate of that variance are finite (and when the probability :math:`m` is known), and
+      k1 otherwise. When `p` has finitely many
       outcomes (up to a million), the exact variances of both are summed instead, ``"auto"``
       picks the smaller, and the standard error is the exact :math:`\sigma/\sqrt n` rather than
       the sample's, which rare outcomes with large ratios make unreliable.

@@ -147,9 +147,12 @@ def mutual_information(
     the table's entries by a relative :math:`\epsilon` moves :math:`I` by as much.
 
     Applied to a table of observed frequencies (``normalize=True`` on counts) this is the
-    plug-in estimate of the mutual information of the underlying distribution. It is biased
-    upward, by about :math:`(m - 1)(n - 1) / (2N)` nats for N observations when every cell
-    has positive probability [2]_: independent variables give a positive estimate.
+    plug-in estimate of the mutual information of the underlying distribution. Its bias has
+    no fixed sign. For independent variables the estimate is never below the truth, 0, and
+    exceeds it unless the table of counts is exactly the product of its margins; when every
+    cell has positive probability, the bias for large N is upward, about
+    :math:`(m - 1)(n - 1) / (2N)` nats for N observations [2]_. Otherwise it can be downward:
+    for :math:`Y = X` the estimate is the plug-in entropy of X, which is biased low.
 
     References
     ----------
