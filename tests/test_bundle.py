@@ -7,7 +7,7 @@ would, plus ipykernel and nbclient, the runner this test uses in place of Jupyte
 is then executed there, with the unpacked folder as working directory, by a script running in that
 environment; any cell error fails the test. Which releases satisfy the bundle's lower bounds is
 decided by the project's requirements.lock (as a pip constraint), so the test is repeatable. It needs PyPI and took 3 min 7 s on the
-project's 2-core machine (installing and executing seven chapters), so it is marked ``bundle``:
+project's 2-core machine (installing and executing every chapter), so it is marked ``bundle``:
 ``make test-bundle`` runs it, ``make test-module`` leaves it out.
 
 Seen to fail: on the wheel first built here, which lacked kltools._distributions (import failed

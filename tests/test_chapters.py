@@ -388,3 +388,108 @@ def test_the_reader_text_check_reports_build_talk_in_prose_and_comments_only():
         "planted, cell 1 (comments): a test file",
         "planted, cell 1 (comments): glue",
     ], problems
+
+
+# --- One reading order: no page relies on a later one -------------------------------------------
+
+clean_notebook_module = _load_book_module("clean_notebook", BOOK / "_tools" / "clean_notebook.py")
+LABEL_DEFINITION = re.compile(r"^\(([\w-]+)\)=\s*$|^:(?:label|name): *([\w-]+)\s*$", re.M)
+REFERENCE = re.compile(r"\{(?:ref|prf:ref|numref|eq)\}`(?:[^`<]*<)?([\w-]+)>?`")
+PAGE_REFERENCE = re.compile(r"\{doc\}`(?:[^`<]*<)?([\w./-]+?)>?`")
+# A paragraph that points ahead says so in words.
+FORWARD_CUE = re.compile(r"\b(later|will|ahead|comes after|below, in|next chapter|"
+                         r"the chapter on|the page on)\b", re.I)
+# The Monte Carlo estimators are named k1, k2, k3 where the estimation chapter defines them.
+ESTIMATOR_NAME = re.compile(r"\bk[123]\b")
+
+
+def paragraphs(text: str) -> list[str]:
+    return [block for block in re.split(r"\n\s*\n", text) if block.strip()]
+
+
+def reading_order_problems(pages: dict[str, str]) -> list[str]:
+    """References to a label defined on a later page, and estimator names before their
+    definition, outside a paragraph that says it points ahead. `pages` maps each page name, in
+    reading order, to its text source."""
+    order = list(pages)
+    defined_on = {}
+    for name, text in pages.items():
+        for match in LABEL_DEFINITION.finditer(text):
+            defined_on.setdefault(match.group(1) or match.group(2), name)
+    k_defined = defined_on.get("sec-est-k1")
+    problems = []
+    for position, (name, text) in enumerate(pages.items()):
+        for paragraph in paragraphs(text):
+            cued = bool(FORWARD_CUE.search(paragraph))
+            for label in REFERENCE.findall(paragraph):
+                target = defined_on.get(label)
+                if target is not None and order.index(target) > position and not cued:
+                    problems.append(f"{name}: refers to {label} (defined later, on {target}) "
+                                    f"without saying it points ahead: {paragraph[:80]!r}")
+            for page in PAGE_REFERENCE.findall(paragraph):
+                page = page.removesuffix(".md").split("/")[-1]
+                if page in order and order.index(page) > position and not cued:
+                    problems.append(f"{name}: points to the later page {page} without saying "
+                                    f"it points ahead: {paragraph[:80]!r}")
+            before_k = k_defined is not None and position < order.index(k_defined)
+            if before_k and not cued and ESTIMATOR_NAME.search(paragraph):
+                problems.append(f"{name}: names an estimator k1/k2/k3 before {k_defined} "
+                                f"defines it: {paragraph[:80]!r}")
+    return problems
+
+
+def numbered_pages() -> dict[str, str]:
+    return {name: (BOOK / f"{name}.md").read_text(encoding="utf-8")
+            for name in clean_notebook_module.toc_chapters(ROOT)}
+
+
+def test_no_page_relies_on_a_later_one():
+    problems = reading_order_problems(numbered_pages())
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_reading_order_check_reports_a_silent_forward_reference():
+    pages = {
+        "first": "As {ref}`sec-est-k1` shows, k1 is unbiased.\n\nThe chapter on estimation will "
+                 "define {ref}`sec-est-k3`.\n\nSee {doc}`the estimates <second>`.\n",
+        "second": "(sec-est-k1)=\n## k1\n\n(sec-est-k3)=\n## k3\n",
+    }
+    problems = reading_order_problems(pages)
+    assert len(problems) == 3, problems
+    assert all(problem.startswith("first:") for problem in problems)
+    assert sum("k1" in problem for problem in problems) == 2 and "later page second" in problems[2]
+
+
+# --- Visible code teaches: plumbing runs in cells the site does not show -------------------------
+
+HIDDEN_ON_THE_SITE = {"remove-cell", "remove-input", "hide-cell", "hide-input"}
+GLUE_CALL = re.compile(r"^\s*(?:myst_nb\.)?glue\(", re.M)
+
+
+def visible_plumbing(notebook, name: str) -> list[str]:
+    """Code cells the site shows that glue values into the prose (glue calls are plumbing: the
+    reader sees the value where the text quotes it)."""
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or HIDDEN_ON_THE_SITE & set(cell.metadata.get("tags", [])):
+            continue
+        if GLUE_CALL.search(cell.source):
+            problems.append(f"{name}, cell {index}: a glue call in a visible cell: "
+                            f"{cell.source.strip().splitlines()[0][:60]!r}")
+    return problems
+
+
+@pytest.mark.parametrize("text", [text for text, _ in PAIRS], ids=PAIR_IDS)
+def test_visible_cells_hold_no_glue_plumbing(text):
+    problems = visible_plumbing(jupytext.read(text), text.name)
+    assert problems == [], "move these into a cell tagged remove-cell:\n" + "\n".join(problems)
+
+
+def test_the_plumbing_check_reports_a_visible_glue_call_only():
+    hidden = nbformat.v4.new_code_cell('glue("a", 1.0, display=False)')
+    hidden.metadata["tags"] = ["remove-cell"]
+    notebook = nbformat.v4.new_notebook(cells=[
+        hidden, nbformat.v4.new_code_cell('x = 1.0\nglue("b", x, display=False)'),
+        nbformat.v4.new_code_cell("print(x)  # glue( is not a call here")])
+    problems = visible_plumbing(notebook, "planted")
+    assert len(problems) == 1 and "cell 1" in problems[0], problems

@@ -66,7 +66,7 @@ def clean():
 
 
 def test_every_chapter_is_converted(clean):
-    assert len(CHAPTERS) == 7 and list(clean) == list(CHAPTERS)
+    assert len(CHAPTERS) >= 7 and list(clean) == list(CHAPTERS)
 
 
 @pytest.mark.parametrize("chapter", list(CHAPTERS))
@@ -208,9 +208,9 @@ def numbers_by_kind(notebook) -> dict[str, list[str]]:
     return numbers
 
 
-def test_chapters_are_numbered_one_to_seven_in_reading_order():
-    """The numbered part of _toc.yml holds the seven chapters (the intro and the library pages
-    are unnumbered), as the site numbers them."""
+def test_chapters_are_numbered_from_one_in_reading_order():
+    """The numbered parts of _toc.yml hold the chapters, counted on from part to part (the intro
+    and the library pages are unnumbered), as the site numbers them."""
     assert CHAPTER_NUMBERS == {name: number for number, name in enumerate(CHAPTERS, start=1)}
 
 
