@@ -23,7 +23,7 @@ import scipy.stats as st
 import kltools
 from conftest import ALLOWED_CONSOLE_ERRORS, PHONE_WIDTH, SCREENSHOTS, wait_for_math
 
-PAGE = "book/kl-divergence.html"
+PAGE = "book/kl-fits.html"
 HOST = '.kl-explorer[data-explorer="fits"]'
 RTOL = 1e-4
 
