@@ -1,5 +1,5 @@
 /* Explorer "fits": forward and reverse KL between a two-bump mixture and one normal
- * (chapter book/kl-divergence.md, section "Forward and reverse KL: fitting a Gaussian to two bumps").
+ * (page book/kl-fits.md, forward and reverse fits of a Gaussian to two bumps).
  *
  * What it shows. p = 0.5 N(-s/2, 0.6^2) + 0.5 N(s/2, 0.6^2) (the chapter's s = 4) and
  * q = N(mu, sigma^2). The densities plot draws p and q; two heat maps over the box
