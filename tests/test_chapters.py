@@ -397,7 +397,7 @@ LABEL_DEFINITION = re.compile(r"^\(([\w-]+)\)=\s*$|^:(?:label|name): *([\w-]+)\s
 REFERENCE = re.compile(r"\{(?:ref|prf:ref|numref|eq)\}`(?:[^`<]*<)?([\w-]+)>?`")
 PAGE_REFERENCE = re.compile(r"\{doc\}`(?:[^`<]*<)?([\w./-]+?)>?`")
 # A paragraph that points ahead says so in words.
-FORWARD_CUE = re.compile(r"\b(later|will|ahead|comes after|below, in|next chapter|"
+FORWARD_CUE = re.compile(r"\b(later|will|ahead|comes after|below, in|next|following|"
                          r"the chapter on|the page on)\b", re.I)
 # The Monte Carlo estimators are named k1, k2, k3 where the estimation chapter defines them.
 ESTIMATOR_NAME = re.compile(r"\bk[123]\b")
