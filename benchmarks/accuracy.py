@@ -1693,14 +1693,17 @@ def summary(results: list[dict]) -> list[str]:
                 and r["infinite_se"] < r["n"] and r["bias_ulps"] is None]
     outside = [r for r in coverage
                if not low <= 100 * r["hits"] / max(r["n"], 1) <= high]
-    text = (f"Over {SEEDS} seeds, honest 95% intervals cover the truth between {low:.1f}% and "
-            f"{high:.1f}% of the time (two binomial standard deviations); of the "
+    text = (f"Over {SEEDS} seeds, the observed coverage of honest 95% intervals falls between "
+            f"{low:.1f}% and {high:.1f}% with probability about 95% (two binomial standard "
+            f"deviations), so among {len(coverage)} rows one may fall outside by chance; z below "
+            "is (coverage - 95%) in binomial standard deviations. Of the "
             f"{len(coverage)} coverage rows that test this (rows with every stderr inf claim no "
             "interval, rows with exact estimates cover by rounding), ")
     if outside:
         def verdict(r: dict) -> str:
             percent = 100 * r["hits"] / max(r["n"], 1)
-            return (f"`{r['name']}` {percent:.1f}% ("
+            z = (percent / 100 - 0.95) / math.sqrt(0.95 * 0.05 / max(r["n"], 1))
+            return (f"`{r['name']}` {percent:.1f}% (z = {z:+.1f}, "
                     + ("wider than needed" if percent > high else "too narrow") + ")")
         text += "outside that band: " + "; ".join(verdict(r) for r in outside) + "."
     else:

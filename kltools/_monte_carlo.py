@@ -197,8 +197,8 @@ def kl_monte_carlo(
     - ``"k2"``: :math:`\tfrac12 (\log r_i)^2`, biased (its mean matches the divergence only to
       second order near :math:`q = p`); offered for comparison.
     - ``"auto"``: k3 when :math:`\mathbb{E}_p[r^4] < \infty` and
-      :math:`\mathbb{E}_p[|\log r|^4] < \infty`, so that both its variance and the sample
-      estimate of that variance are finite (and when the probability :math:`m` is known), and
+      :math:`\mathbb{E}_p[|\log r|^4] < \infty`, so that its variance is finite and the
+      sample variance estimates it reliably (and when the probability :math:`m` is known), and
       k1 otherwise. When `p` has finitely many
       outcomes (up to a million), the exact variances of both are summed instead, ``"auto"``
       picks the smaller, and the standard error is the exact :math:`\sigma/\sqrt n` rather than

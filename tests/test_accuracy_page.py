@@ -62,7 +62,7 @@ def test_coverage_rows_use_enough_seeds_and_the_summary_names_those_outside_the_
             int(re.search(r"stderr inf in (\d+)", swept).group(1)) < seeds
         if claims_interval and "estimates constant" not in bias and abs(percent - 95) > half:
             outside.add(name)
-    sentence = text.split("two binomial standard deviations)")[-1]
+    sentence = text.split("two binomial standard")[-1]
     for name in outside:
         assert f"`{name}`" in sentence, f"{name} is outside the band and the summary does not say so"
     if not outside:
