@@ -493,3 +493,30 @@ def test_the_plumbing_check_reports_a_visible_glue_call_only():
         nbformat.v4.new_code_cell("print(x)  # glue( is not a call here")])
     problems = visible_plumbing(notebook, "planted")
     assert len(problems) == 1 and "cell 1" in problems[0], problems
+
+
+# --- Each page stands on its own: pictures, a summary, exercises ----------------------------------
+
+FIGURE_NAME = re.compile(r"^\s*name: fig-", re.M)
+
+
+def page_parts_missing(text: str) -> list[str]:
+    missing = []
+    if len(FIGURE_NAME.findall(text)) < 2:
+        missing.append("two captioned figures")
+    if not re.search(r"^## Summary\s*$", text, re.M):
+        missing.append("a summary")
+    if not re.search(r"^```\{exercise\}", text, re.M):
+        missing.append("an exercise")
+    return missing
+
+
+@pytest.mark.parametrize("name", list(numbered_pages()))
+def test_every_chapter_page_has_figures_a_summary_and_exercises(name):
+    missing = page_parts_missing(numbered_pages()[name])
+    assert missing == [], f"{name} lacks " + ", ".join(missing)
+
+
+def test_the_page_parts_check_reports_what_is_missing():
+    text = "## Summary\n\n```{code-cell}\n---\nmystnb:\n  figure:\n    name: fig-a\n---\n```\n"
+    assert page_parts_missing(text) == ["two captioned figures", "an exercise"]
